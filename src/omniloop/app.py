@@ -1,0 +1,94 @@
+"""The application factory: ``create_app(settings)`` builds everything, nothing at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from omniloop import __version__
+from omniloop.background import BackgroundRunner, PeriodicJob
+from omniloop.config import Settings, load_settings
+from omniloop.db import Database
+from omniloop.errors import install_error_handlers
+from omniloop.observability import Metrics, RequestContextMiddleware, configure_logging
+from omniloop.observability import router as ops_router
+
+API_PREFIX = "/api/v1"
+
+
+def _routers() -> list:  # type: ignore[type-arg]
+    from omniloop.catalog.api import router as catalog
+    from omniloop.inventory.api import router as inventory
+    from omniloop.locations.api import router as locations
+    from omniloop.merchants.api import router as merchants
+    from omniloop.webhooks.api import router as webhooks
+
+    return [merchants, locations, catalog, inventory, webhooks]
+
+
+def _background_jobs(app: FastAPI) -> list[PeriodicJob]:
+    from omniloop.inventory.service import expire_reservations
+    from omniloop.webhooks.service import deliver_due, fan_out_events
+
+    settings: Settings = app.state.settings
+    db: Database = app.state.db
+    metrics: Metrics = app.state.metrics
+    return [
+        PeriodicJob(
+            "outbox-fanout",
+            settings.outbox_poll_seconds,
+            lambda: fan_out_events(db=db),
+        ),
+        PeriodicJob(
+            "webhook-delivery",
+            settings.outbox_poll_seconds,
+            lambda: deliver_due(db=db, settings=settings, metrics=metrics),
+        ),
+        PeriodicJob(
+            "reservation-expiry",
+            settings.reservation_sweep_seconds,
+            lambda: expire_reservations(uow=db.uow()),
+        ),
+    ]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the Omniloop API for ``settings`` (read from the environment when omitted)."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner = BackgroundRunner(_background_jobs(app)) if settings.background_tasks else None
+        if runner:
+            runner.start()
+        try:
+            yield
+        finally:
+            if runner:
+                await runner.stop()
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Omniloop",
+        version=__version__,
+        summary="O2O commerce for store chains: one platform behind every channel and store.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.include_router(ops_router)
+    for router in _routers():
+        app.include_router(router, prefix=API_PREFIX)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Entry point for ``uvicorn --factory`` and worker processes."""
+    settings = load_settings()
+    configure_logging(level=settings.log_level, json_logs=settings.log_json)
+    return create_app(settings)

@@ -1,0 +1,5 @@
+"""Routes (placeholder until this domain lands)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,61 @@
+"""The transactional outbox.
+
+A state change and its event are written in the same transaction: :func:`record_event`
+adds an :class:`OutboxEvent` row to the caller's session and the caller's commit makes both
+durable together. Delivery (webhooks, later an event stream) reads the outbox after commit,
+so an event committed before a crash is still delivered after restart.
+
+Event type strings are past tense, ``<aggregate>.<what happened>``: ``location.created``,
+``inventory.adjusted``, ``inventory.reserved``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, String
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from omniloop.db import Base, JsonType, MerchantScoped
+from omniloop.shared.clock import utcnow
+from omniloop.shared.ids import new_id
+
+
+class OutboxEvent(MerchantScoped, Base):
+    """One event, written with the change it describes; append-only."""
+
+    __tablename__ = "outbox_event"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    type: Mapped[str] = mapped_column(String(80))
+    data: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(default=None)
+    claimed_until: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (
+        Index(None, "merchant_id", "dispatched_at", "created_at"),
+        Index(None, "merchant_id", "type", "created_at"),
+    )
+
+    def envelope(self) -> dict[str, Any]:
+        """The JSON body subscribers receive."""
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
+            "merchant_id": str(self.merchant_id),
+            "data": self.data,
+        }
+
+
+def record_event(
+    session: AsyncSession, *, merchant_id: uuid.UUID, type: str, data: dict[str, Any]
+) -> OutboxEvent:
+    """Add an event to the current transaction; it is durable exactly when the change is."""
+    event = OutboxEvent(id=new_id(), merchant_id=merchant_id, type=type, data=data)
+    session.add(event)
+    return event

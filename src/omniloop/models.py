@@ -1,0 +1,19 @@
+"""Imports every table so that ``Base.metadata`` is complete (Alembic, tests, checks)."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+
+def load_all() -> MetaData:
+    """Import every domain's models and return the full metadata."""
+    import omniloop.catalog.models
+    import omniloop.events
+    import omniloop.idempotency
+    import omniloop.inventory.models
+    import omniloop.locations.models
+    import omniloop.merchants.models
+    import omniloop.webhooks.models  # noqa: F401
+    from omniloop.db import Base
+
+    return Base.metadata

@@ -1,0 +1,1 @@
+"""Webhook tables (placeholder until the webhooks domain lands)."""
