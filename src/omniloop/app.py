@@ -29,7 +29,7 @@ def _routers() -> list:  # type: ignore[type-arg]
 
 
 def _background_jobs(app: FastAPI) -> list[PeriodicJob]:
-    from omniloop.inventory.service import expire_reservations
+    from omniloop.inventory.reservations import expire_reservations
     from omniloop.webhooks.service import deliver_due, fan_out_events
 
     settings: Settings = app.state.settings

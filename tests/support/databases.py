@@ -52,8 +52,10 @@ def postgres_database(server_url: str) -> Iterator[str]:
 
     asyncio.run(run(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(server_url).set(
-            drivername="postgresql+asyncpg", database=name
-        ).render_as_string(hide_password=False)
+        yield (
+            make_url(server_url)
+            .set(drivername="postgresql+asyncpg", database=name)
+            .render_as_string(hide_password=False)
+        )
     finally:
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
