@@ -5,20 +5,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from omniloop import __version__
 from omniloop.background import BackgroundRunner, PeriodicJob
 from omniloop.config import Settings, load_settings
 from omniloop.db import Database
 from omniloop.errors import install_error_handlers
-from omniloop.observability import Metrics, RequestContextMiddleware, configure_logging
+from omniloop.observability import (
+    API_PREFIX,
+    Metrics,
+    RequestContextMiddleware,
+    configure_logging,
+)
 from omniloop.observability import router as ops_router
 
-API_PREFIX = "/api/v1"
 
-
-def _routers() -> list:  # type: ignore[type-arg]
+def _routers() -> list[APIRouter]:
     from omniloop.catalog.api import router as catalog
     from omniloop.inventory.api import router as inventory
     from omniloop.locations.api import router as locations

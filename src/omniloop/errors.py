@@ -14,7 +14,7 @@ Errors are a typed tree rooted at :class:`OmniloopError`; each carries a stable 
     │   ├── IdempotencyConflict        409 idempotency_conflict
     │   └── (domain conflicts, e.g. inventory.errors.InsufficientStock 409 insufficient_stock)
     ├── RateLimited                    429 rate_limited
-    └── Unavailable                    503 unavailable
+    └── Unavailable                    503 unavailable (also: database overloaded or unreachable)
 
 Domains add their own leaves in their ``errors.py``; routes never raise ``HTTPException``
 for business rules.
@@ -28,6 +28,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_BASE = "https://omniloop.dev/problems/"
@@ -157,6 +159,30 @@ def validation_problem(exc: RequestValidationError) -> OmniloopError:
     return ValidationFailed(summary or "request does not validate", errors=details)
 
 
+_TRANSIENT_MARKERS = (
+    "too many clients",
+    "database is locked",
+    "connection refused",
+    "connection was closed",
+    "cannot connect",
+    "could not connect",
+    "server closed the connection",
+    "the database system is starting up",
+    "deadlock detected",
+    "could not serialize access",
+)
+
+
+def is_transient_database_error(exc: BaseException) -> bool:
+    """True for failures a retry can cure: overload, lost connections, lock timeouts."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError | SATimeoutError):
+        return True
+    text = str(getattr(exc, "orig", exc)).lower()
+    return any(marker in text for marker in _TRANSIENT_MARKERS)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error, ours or the framework's, as problem+json."""
 
@@ -183,6 +209,16 @@ def install_error_handlers(app: FastAPI) -> None:
             mapped = OmniloopError(str(exc.detail))
             mapped.status, mapped.code, mapped.title = exc.status_code, "http_error", "HTTP error"
         return problem_response(mapped, request)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if is_transient_database_error(exc):
+            log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+            error = Unavailable("the database is busy or unreachable; retry shortly")
+            error.headers["Retry-After"] = "1"
+            return problem_response(error, request)
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return problem_response(OmniloopError("an unexpected error occurred"), request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, String, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,7 +37,15 @@ class OutboxEvent(MerchantScoped, Base):
     claimed_until: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (
-        Index(None, "merchant_id", "dispatched_at", "created_at"),
+        # Small (pending rows only): what the fan-out and the lag metric scan.
+        Index(
+            "ix_outbox_event_undispatched",
+            "merchant_id",
+            "created_at",
+            sqlite_where=text("dispatched_at IS NULL"),
+            postgresql_where=text("dispatched_at IS NULL"),
+        ),
+        Index(None, "merchant_id", "created_at", "id"),
         Index(None, "merchant_id", "type", "created_at"),
     )
 

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import sys
 import time
 import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,6 +51,7 @@ def configure_logging(*, level: str = "info", json_logs: bool = True) -> None:
             JsonFormatter(
                 "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
                 rename_fields={"asctime": "ts", "levelname": "level", "name": "logger"},
+                datefmt="%Y-%m-%dT%H:%M:%S%z",
             )
         )
     else:
@@ -95,10 +103,20 @@ class Metrics:
         )
 
 
+API_PREFIX = "/api/v1"
+
+
 def _route_template(scope: Scope) -> str:
+    """The matched route's template (``/api/v1/locations/{code}``), never the raw path, so
+    metrics keep a bounded number of label values."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
+    if not isinstance(path, str):
+        return "unmatched"
+    # Routes included under a prefix report their own path only.
+    if str(scope.get("path", "")).startswith(API_PREFIX + "/") and not path.startswith(API_PREFIX):
+        return API_PREFIX + path
+    return path
 
 
 class RequestContextMiddleware:
@@ -154,7 +172,7 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/healthz", summary="The process is up")
 async def healthz() -> dict[str, Any]:
-    return {"status": "ok"}
+    return {"status": "ok", "pid": os.getpid()}
 
 
 @router.get("/readyz", summary="The database is reachable")

@@ -11,9 +11,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from sqlalchemy.ext.asyncio import create_async_engine
-
-from omniloop.models import load_all
+from omniloop.migrate import upgrade
 
 
 def sqlite_url(path: Path) -> str:
@@ -21,15 +19,8 @@ def sqlite_url(path: Path) -> str:
 
 
 def create_schema(url: str) -> None:
-    """Build the schema (temporarily from metadata; migrations replace this)."""
-
-    async def run() -> None:
-        engine = create_async_engine(url)
-        async with engine.begin() as conn:
-            await conn.run_sync(load_all().create_all)
-        await engine.dispose()
-
-    asyncio.run(run())
+    """Build the schema the way production does: by running the migrations."""
+    upgrade(url)
 
 
 def _dsn(url: str, database: str) -> str:

@@ -5,8 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKeyConstraint, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from omniloop.db import Base, MerchantScoped
 from omniloop.shared.clock import utcnow
@@ -24,9 +32,13 @@ class Product(MerchantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    # Loaded explicitly (selectinload) where needed: lazy loads cannot run in async code.
+    skus: Mapped[list[Sku]] = relationship(order_by="Sku.sku", lazy="raise")
+
     __table_args__ = (
         ForeignKeyConstraint(["merchant_id"], ["merchant.merchant_id"]),
         Index(None, "merchant_id", "category"),
+        Index(None, "merchant_id", "created_at", "id"),
     )
 
 
@@ -44,7 +56,44 @@ class Sku(MerchantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    price_overrides: Mapped[list[PriceOverride]] = relationship(
+        order_by="PriceOverride.position", lazy="raise", cascade="all, delete-orphan"
+    )
+
     __table_args__ = (
         ForeignKeyConstraint(["merchant_id", "product_id"], ["product.merchant_id", "product.id"]),
+        CheckConstraint("price >= 0", name="price_not_negative"),
         Index(None, "merchant_id", "product_id"),
+    )
+
+
+class PriceOverride(MerchantScoped, Base):
+    """A SKU's price for a channel, a location or both, optionally within a time window.
+
+    Resolution (which override wins) is :func:`omniloop.catalog.domain.resolve_price`.
+    """
+
+    __tablename__ = "price_override"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(default=0)
+    channel: Mapped[str | None] = mapped_column(String(40), default=None)
+    location_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    price: Mapped[int] = mapped_column(BigInteger)
+    starts_at: Mapped[datetime | None] = mapped_column(default=None)
+    ends_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        ForeignKeyConstraint(["merchant_id", "sku"], ["sku.merchant_id", "sku.sku"]),
+        ForeignKeyConstraint(
+            ["merchant_id", "location_code"], ["location.merchant_id", "location.code"]
+        ),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint(
+            "channel IS NOT NULL OR location_code IS NOT NULL", name="has_channel_or_location"
+        ),
+        Index(None, "merchant_id", "sku"),
+        Index(None, "merchant_id", "location_code"),
     )

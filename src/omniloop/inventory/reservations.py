@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniloop.db import UnitOfWork
@@ -27,7 +28,7 @@ from omniloop.inventory.errors import (
     ReservationNotFound,
 )
 from omniloop.inventory.models import Reservation, ReservationLine, StockLevel
-from omniloop.inventory.schemas import ReservationOut
+from omniloop.inventory.schemas import ReservationLineOut, ReservationOut
 from omniloop.inventory.service import _location, _movement, _require_skus, _row_key
 from omniloop.shared.clock import utcnow
 from omniloop.shared.ids import new_id
@@ -39,7 +40,9 @@ def _view(reservation: Reservation, lines: list[ReservationLine]) -> dict[str, A
         location=reservation.location_code,
         status=ReservationStatus(reservation.status),
         reference=reservation.reference,
-        lines=[{"sku": ln.sku, "qty": ln.qty} for ln in sorted(lines, key=lambda x: x.sku)],  # type: ignore[misc]
+        lines=[
+            ReservationLineOut(sku=ln.sku, qty=ln.qty) for ln in sorted(lines, key=lambda x: x.sku)
+        ],
         expires_at=reservation.expires_at,
         created_at=reservation.created_at,
         closed_at=reservation.closed_at,
@@ -67,7 +70,7 @@ async def _hold(
     """Try to hold every line; return the lines that were short (empty when all held)."""
     short: list[ShortLine] = []
     for line in lines:
-        result = await session.execute(
+        result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
             update(StockLevel)
             .where(
                 _row_key(merchant_id, location, line.sku),
@@ -184,7 +187,7 @@ async def _close(
     to: ReservationStatus,
 ) -> bool:
     """Move an active reservation to ``to``; False when it was not active (someone else won)."""
-    result = await session.execute(
+    result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
         update(Reservation)
         .where(
             Reservation.merchant_id == merchant_id,

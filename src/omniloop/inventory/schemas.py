@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
 from omniloop.inventory.domain import (
     MAX_QUANTITY,
@@ -44,7 +44,7 @@ class AdjustmentIn(BaseModel):
 class StockOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    location: str = Field(validation_alias="location_code")
+    location: str = Field(validation_alias=AliasChoices("location", "location_code"))
     sku: str
     on_hand: int
     reserved: int
@@ -61,7 +61,7 @@ class MovementOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    location: str = Field(validation_alias="location_code")
+    location: str = Field(validation_alias=AliasChoices("location", "location_code"))
     sku: str
     delta: int
     on_hand_after: int

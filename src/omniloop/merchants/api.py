@@ -43,9 +43,7 @@ async def create_api_key(body: ApiKeyCreate, principal: KeyManager, uow: UowDep)
 async def list_api_keys(principal: KeyManager, uow: UowDep) -> Page[ApiKeyOut]:
     """Every key of the merchant, without secrets."""
     keys = await service.list_keys(uow=uow, merchant_id=principal.merchant_id)
-    return Page[ApiKeyOut](
-        items=[ApiKeyOut.model_validate(k, from_attributes=True) for k in keys]
-    )
+    return Page[ApiKeyOut](items=[ApiKeyOut.model_validate(k, from_attributes=True) for k in keys])
 
 
 @router.delete("/{key_id}", response_model=ApiKeyOut)

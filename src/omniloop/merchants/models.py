@@ -38,9 +38,7 @@ class ApiKey(MerchantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
-    __table_args__ = (
-        ForeignKeyConstraint(["merchant_id"], ["merchant.merchant_id"]),
-    )
+    __table_args__ = (ForeignKeyConstraint(["merchant_id"], ["merchant.merchant_id"]),)
 
 
 class ApiKeyLookup(Base):

@@ -98,6 +98,7 @@ async def issue_key(
     locations: list[str],
     label: str | None,
     known_locations: set[str] | None = None,
+    secret: str | None = None,
 ) -> IssuedKey:
     """Issue a new key; the secret is returned once and only its hash is kept."""
     if role is Role.STORE_STAFF and not locations:
@@ -110,8 +111,10 @@ async def issue_key(
             raise ValidationFailed(
                 f"unknown location codes: {', '.join(unknown)}", field="locations"
             )
-    secret = _new_key_secret()
+    secret = secret or _new_key_secret()
     async with uow:
+        if await uow.session.get(ApiKeyLookup, sha256_hex(secret)) is not None:
+            raise ValidationFailed("that key is already in use", field="key")
         key = _add_key(
             uow, merchant_id=merchant_id, role=role, locations=locations, label=label, secret=secret
         )
@@ -173,6 +176,21 @@ async def authenticate(*, uow: UnitOfWork, token: str) -> Principal:
         role=Role(key.role),
         locations=frozenset(key.locations or ()),
     )
+
+
+async def find_merchant_by_name(*, uow: UnitOfWork, name: str) -> Merchant | None:
+    """The oldest merchant with exactly this name (used by the demo seeder)."""
+    async with uow.read_only():
+        return await uow.session.scalar(
+            select(Merchant).where(Merchant.name == name).order_by(Merchant.created_at).limit(1)
+        )
+
+
+async def key_is_active(*, uow: UnitOfWork, merchant_id: uuid.UUID, secret: str) -> bool:
+    """True when ``secret`` is a live key of this merchant."""
+    async with uow.read_only():
+        lookup = await uow.session.get(ApiKeyLookup, sha256_hex(secret))
+        return lookup is not None and lookup.merchant_id == merchant_id
 
 
 async def get_merchant(*, uow: UnitOfWork, merchant_id: uuid.UUID) -> Merchant | None:

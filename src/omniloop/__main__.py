@@ -1,0 +1,3 @@
+from omniloop.cli import app
+
+app(prog_name="omniloop")

@@ -1,0 +1,88 @@
+"""``omniloop bench``: the benchmark commands."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from omniloop.bench.support import bench_database_url
+
+app = typer.Typer(help="Benchmarks against a real database (PostgreSQL by default).")
+console = Console(stderr=True)
+
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="Database to (re)create for the run; default OMNILOOP_BENCH_DATABASE_URL or "
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/omniloop_bench. It is dropped first!",
+    ),
+]
+
+
+def _emit(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(line)
+
+
+@app.command()
+def reservations(
+    database_url: UrlOpt = None,
+    clients: Annotated[int, typer.Option(min=1, max=1000)] = 32,
+    seconds: Annotated[float, typer.Option(min=1, max=600)] = 10,
+    workers: Annotated[int, typer.Option(min=1, max=32)] = 2,
+    skus: Annotated[int, typer.Option(min=1, max=100_000)] = 500,
+    flash_units: Annotated[int, typer.Option(min=1)] = 100,
+    flash_buyers: Annotated[int, typer.Option(min=1)] = 1000,
+) -> None:
+    """Reservations/s and latency: spread load, one hot SKU, and a flash sale."""
+    from omniloop.bench import reservations as bench
+
+    _emit(
+        asyncio.run(
+            bench.run(
+                url=database_url or bench_database_url(),
+                clients=clients,
+                seconds=seconds,
+                workers=workers,
+                skus=skus,
+                flash_units=flash_units,
+                flash_buyers=flash_buyers,
+                console=console,
+            )
+        )
+    )
+
+
+@app.command()
+def nearby(
+    database_url: UrlOpt = None,
+    locations: Annotated[int, typer.Option(min=10, max=1_000_000)] = 10_000,
+    queries: Annotated[int, typer.Option(min=1, max=100_000)] = 500,
+) -> None:
+    """Nearby-store search among many locations, against a brute-force scan."""
+    from omniloop.bench import nearby as bench
+
+    _emit(
+        asyncio.run(
+            bench.run(
+                url=database_url or bench_database_url(),
+                locations=locations,
+                queries=queries,
+                console=console,
+            )
+        )
+    )
+
+
+@app.command("all")
+def run_all(
+    database_url: UrlOpt = None,
+    seconds: Annotated[float, typer.Option(min=1, max=600)] = 10,
+) -> None:
+    """Every benchmark with its defaults."""
+    reservations(database_url=database_url, seconds=seconds)
+    nearby(database_url=database_url)
