@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.pool import NullPool
 
 from omniloop.shared.clock import ensure_utc, utcnow
 
@@ -101,7 +100,9 @@ def _sqlite_begin(conn: Any) -> None:
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """An async engine configured for the dialect behind ``url``."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, poolclass=NullPool)
+        # A pool keeps connections (and aiosqlite's thread per connection) alive between
+        # requests; SQLite itself serialises the writers.
+        engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
@@ -111,7 +112,7 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         pool_size=pool_size,
         max_overflow=pool_size // 2,
         pool_timeout=30,
-        pool_pre_ping=True,
+        pool_recycle=1800,
     )
 
 

@@ -116,9 +116,11 @@ async def reserve(
         place = await _location(session, merchant_id, location)
         if not place.active:
             raise LocationInactive(f"location {location} is inactive")
-        await _require_skus(session, merchant_id, [ln.sku for ln in merged])
         short = await _hold(session, merchant_id, location, merged)
         if short:
+            # Only a failed hold pays for this check: a SKU with no stock row at all may
+            # be one the merchant does not sell, which deserves its own answer.
+            await _require_skus(session, merchant_id, [s.sku for s in short])
             raise InsufficientStock(location, short)
         now = utcnow()
         reservation = Reservation(

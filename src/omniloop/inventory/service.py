@@ -132,6 +132,36 @@ def _stock_event(
     }
 
 
+def _record_change(
+    session: AsyncSession,
+    stock: StockLevel,
+    *,
+    delta: int,
+    reason: AdjustmentReason,
+    reference: str | None,
+    actor: str,
+) -> StockMovement:
+    """The ledger entry and the ``inventory.adjusted`` event of a change already applied."""
+    movement = _movement(
+        session,
+        merchant_id=stock.merchant_id,
+        location=stock.location_code,
+        sku=stock.sku,
+        delta=delta,
+        on_hand_after=stock.on_hand,
+        reason=reason.value,
+        reference=reference,
+        actor=actor,
+    )
+    record_event(
+        session,
+        merchant_id=stock.merchant_id,
+        type="inventory.adjusted",
+        data=_stock_event(stock, delta=delta, reason=reason.value, reference=reference),
+    )
+    return movement
+
+
 async def _locked_stock(
     session: AsyncSession, merchant_id: uuid.UUID, location: str, sku: str
 ) -> StockLevel:
@@ -179,23 +209,7 @@ async def set_count(
         if safety_stock is not None:
             stock.safety_stock = safety_stock
         stock.updated_at = utcnow()
-        _movement(
-            session,
-            merchant_id=merchant_id,
-            location=location,
-            sku=sku,
-            delta=delta,
-            on_hand_after=on_hand,
-            reason=reason.value,
-            reference=reference,
-            actor=actor,
-        )
-        record_event(
-            session,
-            merchant_id=merchant_id,
-            type="inventory.adjusted",
-            data=_stock_event(stock, delta=delta, reason=reason.value, reference=reference),
-        )
+        _record_change(session, stock, delta=delta, reason=reason, reference=reference, actor=actor)
         await session.flush()
         out = StockOut.model_validate(stock, from_attributes=True)
         await uow.commit()
@@ -245,22 +259,8 @@ async def adjust(
                 on_hand=stock.on_hand,
                 reserved=stock.reserved,
             )
-        movement = _movement(
-            session,
-            merchant_id=merchant_id,
-            location=location,
-            sku=sku,
-            delta=delta,
-            on_hand_after=new_on_hand,
-            reason=reason.value,
-            reference=reference,
-            actor=actor,
-        )
-        record_event(
-            session,
-            merchant_id=merchant_id,
-            type="inventory.adjusted",
-            data=_stock_event(stock, delta=delta, reason=reason.value, reference=reference),
+        movement = _record_change(
+            session, stock, delta=delta, reason=reason, reference=reference, actor=actor
         )
         await session.flush()
         body = {

@@ -161,20 +161,26 @@ async def revoke_key(*, uow: UnitOfWork, merchant_id: uuid.UUID, key_id: uuid.UU
 
 
 async def authenticate(*, uow: UnitOfWork, token: str) -> Principal:
-    """Resolve a bearer token to its principal, or refuse it."""
+    """Resolve a bearer token to its principal, or refuse it (one query)."""
     digest = sha256_hex(token)
+    query = (
+        select(ApiKey.merchant_id, ApiKey.id, ApiKey.role, ApiKey.locations, ApiKey.key_hash)
+        .join(
+            ApiKeyLookup,
+            (ApiKeyLookup.merchant_id == ApiKey.merchant_id)
+            & (ApiKeyLookup.api_key_id == ApiKey.id),
+        )
+        .where(ApiKeyLookup.key_hash == digest, ApiKey.revoked_at.is_(None))
+    )
     async with uow.read_only():
-        lookup = await uow.session.get(ApiKeyLookup, digest)
-        if lookup is None:
-            raise InvalidApiKey("the API key is unknown or revoked")
-        key = await uow.session.get(ApiKey, (lookup.merchant_id, lookup.api_key_id))
-    if key is None or key.revoked_at is not None or not hmac.compare_digest(key.key_hash, digest):
+        row = (await uow.session.execute(query)).first()
+    if row is None or not hmac.compare_digest(row.key_hash, digest):
         raise InvalidApiKey("the API key is unknown or revoked")
     return Principal(
-        merchant_id=key.merchant_id,
-        key_id=key.id,
-        role=Role(key.role),
-        locations=frozenset(key.locations or ()),
+        merchant_id=row.merchant_id,
+        key_id=row.id,
+        role=Role(row.role),
+        locations=frozenset(row.locations or ()),
     )
 
 
