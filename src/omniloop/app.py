@@ -23,22 +23,40 @@ from omniloop.observability import router as ops_router
 
 def _routers() -> list[APIRouter]:
     from omniloop.catalog.api import router as catalog
+    from omniloop.channels.api import router as channels
+    from omniloop.fulfilment.api import router as fulfilment
     from omniloop.inventory.api import router as inventory
     from omniloop.locations.api import router as locations
     from omniloop.merchants.api import router as merchants
+    from omniloop.orders.api import router as orders
+    from omniloop.payments.api import router as payments
+    from omniloop.routing.api import router as routing
     from omniloop.webhooks.api import router as webhooks
 
-    return [merchants, locations, catalog, inventory, webhooks]
+    return [
+        merchants,
+        locations,
+        catalog,
+        inventory,
+        routing,
+        orders,
+        fulfilment,
+        payments,
+        channels,
+        webhooks,
+    ]
 
 
 def _background_jobs(app: FastAPI) -> list[PeriodicJob]:
     from omniloop.inventory.reservations import expire_reservations
+    from omniloop.orders.lifecycle import expire_unpaid_orders
+    from omniloop.payments.sandbox import deliver_sandbox_callbacks
     from omniloop.webhooks.service import deliver_due, fan_out_events
 
     settings: Settings = app.state.settings
     db: Database = app.state.db
     metrics: Metrics = app.state.metrics
-    return [
+    jobs = [
         PeriodicJob(
             "outbox-fanout",
             settings.outbox_poll_seconds,
@@ -50,11 +68,25 @@ def _background_jobs(app: FastAPI) -> list[PeriodicJob]:
             lambda: deliver_due(db=db, settings=settings, metrics=metrics),
         ),
         PeriodicJob(
+            "order-expiry",
+            settings.order_sweep_seconds,
+            lambda: expire_unpaid_orders(db=db),
+        ),
+        PeriodicJob(
             "reservation-expiry",
             settings.reservation_sweep_seconds,
             lambda: expire_reservations(uow=db.uow()),
         ),
     ]
+    if settings.sandbox:
+        jobs.append(
+            PeriodicJob(
+                "sandbox-callbacks",
+                settings.outbox_poll_seconds,
+                lambda: deliver_sandbox_callbacks(db=db, settings=settings),
+            )
+        )
+    return jobs
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

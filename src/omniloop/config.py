@@ -23,7 +23,17 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_json: bool = True
-    sandbox: bool = True
+    sandbox: bool = Field(
+        default=True,
+        description="Offer the built-in sandbox payment provider (turn off in production).",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="Base URL the outside world reaches this service at (channel webhook URLs, "
+        "payment callbacks); default http://<host>:<port>.",
+    )
+    order_payment_timeout_seconds: int = Field(default=900, ge=30, le=7 * 24 * 3600)
+    order_sweep_seconds: float = Field(default=5.0, gt=0, le=3600)
     demo_owner_key: str | None = Field(default=None, min_length=16)
     background_tasks: bool = Field(
         default=True,
@@ -46,6 +56,10 @@ class Settings(BaseSettings):
                 f"(got {value.split('://', 1)[0]!r})"
             )
         return value
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:

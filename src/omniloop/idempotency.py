@@ -60,6 +60,16 @@ async def _stored(
     return Outcome(record.status_code, record.response, replayed=True)
 
 
+async def lookup(
+    *, uow: UnitOfWork, merchant_id: uuid.UUID, scope: str, key: str | None, payload: Any
+) -> Outcome | None:
+    """The stored response for this key, before doing any work (None when there is none)."""
+    if key is None:
+        return None
+    async with uow.read_only():
+        return await _stored(uow, merchant_id, scope, key, request_fingerprint(payload))
+
+
 async def run_once(
     *,
     uow: UnitOfWork,

@@ -8,11 +8,16 @@ from sqlalchemy import MetaData
 def load_all() -> MetaData:
     """Import every domain's models and return the full metadata."""
     import omniloop.catalog.models
+    import omniloop.channels.models
     import omniloop.events
+    import omniloop.fulfilment.models
     import omniloop.idempotency
     import omniloop.inventory.models
     import omniloop.locations.models
     import omniloop.merchants.models
+    import omniloop.orders.models
+    import omniloop.payments.models
+    import omniloop.routing.models
     import omniloop.webhooks.models  # noqa: F401
     from omniloop.db import Base
 

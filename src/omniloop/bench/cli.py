@@ -78,6 +78,56 @@ def nearby(
     )
 
 
+@app.command()
+def routing(
+    database_url: UrlOpt = None,
+    locations: Annotated[int, typer.Option(min=10, max=1_000_000)] = 10_000,
+    decisions: Annotated[int, typer.Option(min=1, max=100_000)] = 500,
+) -> None:
+    """Routing decisions (delivery, fixed pickup, nearest pickup) among many locations."""
+    from omniloop.bench import routing as bench
+
+    _emit(
+        asyncio.run(
+            bench.run(
+                url=database_url or bench_database_url(),
+                locations=locations,
+                decisions=decisions,
+                console=console,
+            )
+        )
+    )
+
+
+@app.command()
+def orders(
+    database_url: UrlOpt = None,
+    clients: Annotated[int, typer.Option(min=1, max=1000)] = 16,
+    seconds: Annotated[float, typer.Option(min=1, max=600)] = 10,
+    workers: Annotated[int, typer.Option(min=1, max=32)] = 2,
+    flash_sale: Annotated[bool, typer.Option("--flash-sale", help="One SKU, stock S.")] = False,
+    stock: Annotated[int, typer.Option(min=1)] = 100,
+    buyers: Annotated[int, typer.Option(min=1)] = 1000,
+) -> None:
+    """Orders end to end over HTTP (create, pay, callback), or a flash sale."""
+    from omniloop.bench import orders as bench
+
+    _emit(
+        asyncio.run(
+            bench.run(
+                url=database_url or bench_database_url(),
+                clients=clients,
+                seconds=seconds,
+                workers=workers,
+                flash_sale=flash_sale,
+                units=stock,
+                buyers=buyers,
+                console=console,
+            )
+        )
+    )
+
+
 @app.command("all")
 def run_all(
     database_url: UrlOpt = None,
@@ -86,3 +136,4 @@ def run_all(
     """Every benchmark with its defaults."""
     reservations(database_url=database_url, seconds=seconds)
     nearby(database_url=database_url)
+    routing(database_url=database_url)

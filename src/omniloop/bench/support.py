@@ -57,6 +57,26 @@ def machine_state() -> str:
     )
 
 
+class ServerUrl(str):
+    """The server's base URL, also carrying the pid of its supervising process."""
+
+    pid: int
+
+
+def worker_pids(parent: int) -> set[int]:
+    """The worker processes a supervising server process has started (Linux /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent:
+                found.add(int(entry.name))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -71,7 +91,7 @@ def running_server(
     log: Path,
     pool_size: int = 8,
     extra_env: dict[str, str] | None = None,
-) -> Iterator[str]:
+) -> Iterator[ServerUrl]:
     """Start ``omniloop serve --workers N`` on a free loopback port; stop it afterwards."""
     port = free_port()
     env = {
@@ -87,7 +107,8 @@ def running_server(
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
+        base = ServerUrl(f"http://127.0.0.1:{port}")
+        base.pid = process.pid
         try:
             deadline = time.monotonic() + 60
             while True:

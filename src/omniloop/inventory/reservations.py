@@ -92,6 +92,54 @@ async def _hold(
     return short
 
 
+async def hold_in(
+    session: AsyncSession,
+    *,
+    merchant_id: uuid.UUID,
+    location: str,
+    lines: list[Line],
+    ttl_seconds: int,
+    reference: str | None,
+    actor: str,
+) -> dict[str, Any]:
+    """Hold ``lines`` (merged, SKU-ordered) at ``location`` inside the caller's transaction.
+
+    Raises InsufficientStock (naming the short lines), LocationInactive or an unknown-reference
+    error; the caller's rollback then undoes every partial hold.
+    """
+    place = await _location(session, merchant_id, location)
+    if not place.active:
+        raise LocationInactive(f"location {location} is inactive")
+    short = await _hold(session, merchant_id, location, lines)
+    if short:
+        # Only a failed hold pays for this check: a SKU with no stock row at all may
+        # be one the merchant does not sell, which deserves its own answer.
+        await _require_skus(session, merchant_id, [s.sku for s in short])
+        raise InsufficientStock(location, short)
+    now = utcnow()
+    reservation = Reservation(
+        id=new_id(),
+        merchant_id=merchant_id,
+        location_code=location,
+        status=ReservationStatus.ACTIVE.value,
+        reference=reference,
+        actor=actor,
+        expires_at=now + timedelta(seconds=ttl_seconds),
+        created_at=now,
+    )
+    session.add(reservation)
+    rows = [
+        ReservationLine(
+            merchant_id=merchant_id, reservation_id=reservation.id, sku=ln.sku, qty=ln.qty
+        )
+        for ln in lines
+    ]
+    session.add_all(rows)
+    view = _view(reservation, rows)
+    record_event(session, merchant_id=merchant_id, type="inventory.reserved", data=view)
+    return view
+
+
 async def reserve(
     *,
     uow: UnitOfWork,
@@ -112,37 +160,15 @@ async def reserve(
         raise ValidationFailed(str(exc), field="lines") from None
 
     async def action(uow: UnitOfWork) -> tuple[int, Any]:
-        session = uow.session
-        place = await _location(session, merchant_id, location)
-        if not place.active:
-            raise LocationInactive(f"location {location} is inactive")
-        short = await _hold(session, merchant_id, location, merged)
-        if short:
-            # Only a failed hold pays for this check: a SKU with no stock row at all may
-            # be one the merchant does not sell, which deserves its own answer.
-            await _require_skus(session, merchant_id, [s.sku for s in short])
-            raise InsufficientStock(location, short)
-        now = utcnow()
-        reservation = Reservation(
-            id=new_id(),
+        view = await hold_in(
+            uow.session,
             merchant_id=merchant_id,
-            location_code=location,
-            status=ReservationStatus.ACTIVE.value,
+            location=location,
+            lines=merged,
+            ttl_seconds=ttl_seconds,
             reference=reference,
             actor=actor,
-            expires_at=now + timedelta(seconds=ttl_seconds),
-            created_at=now,
         )
-        session.add(reservation)
-        rows = [
-            ReservationLine(
-                merchant_id=merchant_id, reservation_id=reservation.id, sku=ln.sku, qty=ln.qty
-            )
-            for ln in merged
-        ]
-        session.add_all(rows)
-        view = _view(reservation, rows)
-        record_event(session, merchant_id=merchant_id, type="inventory.reserved", data=view)
         return 201, view
 
     payload = {
@@ -214,6 +240,72 @@ async def _give_back(
         )
 
 
+async def close_in(
+    session: AsyncSession,
+    *,
+    merchant_id: uuid.UUID,
+    reservation_id: uuid.UUID,
+    to: ReservationStatus,
+    actor: str,
+    honour_expiry: bool = True,
+) -> tuple[dict[str, Any], ReservationStatus]:
+    """Commit or release a reservation inside the caller's transaction.
+
+    Returns the reservation's view and the status applied: committing a reservation past its
+    expiry expires it instead (unless ``honour_expiry`` is False, for an owner such as an
+    order that decides its own deadline). Repeating the same close is harmless; closing it
+    the other way raises ReservationClosed.
+    """
+    reservation = await session.get(Reservation, (merchant_id, reservation_id))
+    if reservation is None:
+        raise ReservationNotFound(f"no reservation {reservation_id}")
+    lines = await _lines_of(session, merchant_id, reservation_id)
+    to_apply = to
+    if honour_expiry and to is ReservationStatus.COMMITTED and reservation.expires_at <= utcnow():
+        to_apply = ReservationStatus.EXPIRED
+    if not await _close(
+        session, merchant_id=merchant_id, reservation_id=reservation_id, to=to_apply
+    ):
+        await session.refresh(reservation)
+        if reservation.status == to.value:
+            return _view(reservation, lines), to  # repeating a commit or release is harmless
+        raise ReservationClosed(
+            f"reservation {reservation_id} is already {reservation.status}",
+            status_now=reservation.status,
+        )
+    location = reservation.location_code
+    if to_apply is ReservationStatus.COMMITTED:
+        for line in lines:
+            result = await session.execute(
+                update(StockLevel)
+                .where(_row_key(merchant_id, location, line.sku))
+                .values(
+                    on_hand=StockLevel.on_hand - line.qty,
+                    reserved=StockLevel.reserved - line.qty,
+                    updated_at=utcnow(),
+                )
+                .returning(StockLevel.on_hand)
+                .execution_options(synchronize_session=False)
+            )
+            _movement(
+                session,
+                merchant_id=merchant_id,
+                location=location,
+                sku=line.sku,
+                delta=-line.qty,
+                on_hand_after=result.scalar_one(),
+                reason="sale",
+                reference=reservation.reference or f"reservation:{reservation_id}",
+                actor=actor,
+            )
+    else:
+        await _give_back(session, merchant_id, location, lines)
+    await session.refresh(reservation)
+    view = _view(reservation, lines)
+    record_event(session, merchant_id=merchant_id, type=f"inventory.{to_apply.value}", data=view)
+    return view, to_apply
+
+
 async def _finish(
     *,
     uow: UnitOfWork,
@@ -223,62 +315,14 @@ async def _finish(
     actor: str,
 ) -> dict[str, Any]:
     async with uow:
-        session = uow.session
-        reservation = await session.get(Reservation, (merchant_id, reservation_id))
-        if reservation is None:
-            raise ReservationNotFound(f"no reservation {reservation_id}")
-        lines = await _lines_of(session, merchant_id, reservation_id)
-        if to is ReservationStatus.COMMITTED and reservation.expires_at <= utcnow():
-            to_apply = ReservationStatus.EXPIRED
-        else:
-            to_apply = to
-        if not await _close(
-            session, merchant_id=merchant_id, reservation_id=reservation_id, to=to_apply
-        ):
-            await session.refresh(reservation)
-            if reservation.status == to.value:
-                return _view(reservation, lines)  # repeating a commit or release is harmless
-            raise ReservationClosed(
-                f"reservation {reservation_id} is already {reservation.status}",
-                status_now=reservation.status,
-            )
-        location = reservation.location_code
-        if to_apply is ReservationStatus.COMMITTED:
-            for line in lines:
-                result = await session.execute(
-                    update(StockLevel)
-                    .where(_row_key(merchant_id, location, line.sku))
-                    .values(
-                        on_hand=StockLevel.on_hand - line.qty,
-                        reserved=StockLevel.reserved - line.qty,
-                        updated_at=utcnow(),
-                    )
-                    .returning(StockLevel.on_hand)
-                    .execution_options(synchronize_session=False)
-                )
-                _movement(
-                    session,
-                    merchant_id=merchant_id,
-                    location=location,
-                    sku=line.sku,
-                    delta=-line.qty,
-                    on_hand_after=result.scalar_one(),
-                    reason="sale",
-                    reference=reservation.reference or f"reservation:{reservation_id}",
-                    actor=actor,
-                )
-        else:
-            await _give_back(session, merchant_id, location, lines)
-        await session.refresh(reservation)
-        view = _view(reservation, lines)
-        record_event(
-            session, merchant_id=merchant_id, type=f"inventory.{to_apply.value}", data=view
+        view, applied = await close_in(
+            uow.session, merchant_id=merchant_id, reservation_id=reservation_id, to=to, actor=actor
         )
         await uow.commit()
-    if to_apply is not to:
+    if applied is not to:
         raise ReservationClosed(
-            f"reservation {reservation_id} expired at {reservation.expires_at.isoformat()}",
-            status_now=to_apply.value,
+            f"reservation {reservation_id} expired at {view['expires_at']}",
+            status_now=applied.value,
         )
     return view
 

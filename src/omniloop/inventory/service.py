@@ -393,3 +393,37 @@ async def codes_with_all_available(
     )
     async with uow.read_only():
         return set(await uow.session.scalars(query))
+
+
+async def restock_in(
+    session: AsyncSession,
+    *,
+    merchant_id: uuid.UUID,
+    location: str,
+    lines: list[tuple[str, int]],
+    reference: str | None,
+    actor: str,
+) -> None:
+    """Put sold units back on hand (a return or a cancelled sale) in the caller's transaction."""
+    for sku, qty in sorted(lines):
+        await _ensure_row(session, merchant_id, location, sku)
+        await session.execute(
+            update(StockLevel)
+            .where(_row_key(merchant_id, location, sku))
+            .values(on_hand=StockLevel.on_hand + qty, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        stock = await session.scalar(
+            select(StockLevel)
+            .where(_row_key(merchant_id, location, sku))
+            .execution_options(populate_existing=True)
+        )
+        assert stock is not None
+        _record_change(
+            session,
+            stock,
+            delta=qty,
+            reason=AdjustmentReason.RETURN,
+            reference=reference,
+            actor=actor,
+        )

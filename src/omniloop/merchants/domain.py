@@ -4,8 +4,8 @@ Four roles hold API keys:
 
 - ``owner``: everything, including issuing and revoking keys;
 - ``operator``: runs the chain (locations, catalog, prices, inventory, webhooks);
-- ``store_staff``: bound to a list of location codes; reads the catalog and acts on stock
-  and reservations of its own locations only;
+- ``store_staff``: bound to a list of location codes; reads the catalog and acts on stock,
+  reservations and orders of its own locations only (rings up POS orders, works the queue);
 - ``integrator``: an ERP, WMS or channel system: reads everything, writes catalog, stock,
   reservations and webhooks, but not locations or keys.
 """
@@ -32,6 +32,11 @@ class Permission(StrEnum):
     INVENTORY_READ = "inventory:read"
     INVENTORY_WRITE = "inventory:write"
     RESERVATIONS_WRITE = "reservations:write"
+    ORDERS_READ = "orders:read"
+    ORDERS_WRITE = "orders:write"
+    ORDERS_FULFIL = "orders:fulfil"
+    PAYMENTS_REFUND = "payments:refund"
+    CHANNELS_MANAGE = "channels:manage"
     WEBHOOKS_MANAGE = "webhooks:manage"
     API_KEYS_MANAGE = "api_keys:manage"
 
@@ -49,6 +54,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.INVENTORY_READ,
             Permission.INVENTORY_WRITE,
             Permission.RESERVATIONS_WRITE,
+            Permission.ORDERS_READ,
+            Permission.ORDERS_WRITE,
+            Permission.ORDERS_FULFIL,
         }
     ),
 }
@@ -73,6 +81,12 @@ class Principal:
 
     def may_act_at(self, location_code: str) -> bool:
         return not self.location_bound or location_code in self.locations
+
+    @property
+    def may_see_pickup_codes(self) -> bool:
+        """Pickup codes are the customer's proof: owners and integrators may relay them,
+        store staff never see them (they must be told the code by the customer)."""
+        return self.role in (Role.OWNER, Role.INTEGRATOR)
 
     @property
     def actor(self) -> str:

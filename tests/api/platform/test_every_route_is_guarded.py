@@ -3,7 +3,9 @@
 import re
 import uuid
 
-PUBLIC = set()  # (method, path) pairs meant to be reachable without a key
+PUBLIC = {(m, "/api/v1/channels/{merchant_id}/{connection_id}/push") for m in ("GET", "POST")} | {
+    ("POST", "/api/v1/payments/callbacks/sandbox")  # authenticated by its signature
+}
 
 
 def _routes(app):

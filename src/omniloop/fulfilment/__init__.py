@@ -1,0 +1,1 @@
+"""Handing orders over: in-store redemption of pickup codes and delivery notes."""

@@ -1,0 +1,140 @@
+"""``/api/v1/orders``: intake from every channel, the store queue, transitions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+
+from omniloop.deps import (
+    DbDep,
+    IdempotencyKey,
+    SettingsDep,
+    UowDep,
+    checked_idempotency_key,
+    ensure_location_access,
+    require,
+)
+from omniloop.errors import Forbidden
+from omniloop.merchants.domain import Permission, Principal
+from omniloop.orders import lifecycle, service
+from omniloop.orders.domain import OrderStatus
+from omniloop.orders.models import Order
+from omniloop.orders.schemas import OrderCreate, OrderOut, TransitionIn
+from omniloop.orders.views import redact
+from omniloop.shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+
+router = APIRouter(tags=["orders"])
+
+Reader = Annotated[Principal, Depends(require(Permission.ORDERS_READ))]
+Writer = Annotated[Principal, Depends(require(Permission.ORDERS_WRITE))]
+Fulfiller = Annotated[Principal, Depends(require(Permission.ORDERS_FULFIL))]
+
+
+def _shown(view: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    return redact(view, may_see_pickup_code=principal.may_see_pickup_codes)
+
+
+def _ensure_order_access(principal: Principal, view_or_order: dict[str, Any] | Order) -> None:
+    location = (
+        view_or_order.get("location")
+        if isinstance(view_or_order, dict)
+        else view_or_order.location_code
+    )
+    if principal.location_bound and (location is None or location not in principal.locations):
+        raise Forbidden("this key does not act for the order's location")
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=OrderOut,
+    responses={
+        200: {"description": "a repeat of an external_id: the existing order"},
+        409: {"description": "no_fulfillment_location, insufficient_stock, idempotency_conflict"},
+    },
+)
+async def create_order(
+    body: OrderCreate,
+    principal: Writer,
+    db: DbDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Place an order from any channel; the server prices, routes and holds the stock."""
+    if principal.location_bound:
+        if body.fulfillment.location is None:
+            raise Forbidden("store staff place orders for one of their own locations")
+        ensure_location_access(principal, body.fulfillment.location)
+    placed = await service.place_order(
+        db=db,
+        merchant_id=principal.merchant_id,
+        body=body,
+        actor=principal.actor,
+        idempotency_key=checked_idempotency_key(idempotency_key),
+        payment_timeout_seconds=settings.order_payment_timeout_seconds,
+    )
+    headers = {"Idempotent-Replayed": "true"} if placed.replayed else None
+    return JSONResponse(
+        _shown(placed.body, principal), status_code=placed.status_code, headers=headers
+    )
+
+
+@router.get("/orders", response_model=Page[OrderOut])
+async def list_orders(
+    principal: Reader,
+    uow: UowDep,
+    location: Annotated[str | None, Query(max_length=64)] = None,
+    status: OrderStatus | None = None,
+    channel: Annotated[str | None, Query(max_length=40)] = None,
+    since: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> dict[str, Any]:
+    """The store queue, oldest first; store staff see their own locations only."""
+    if location is not None:
+        ensure_location_access(principal, location)
+    views, next_cursor = await lifecycle.list_orders(
+        uow=uow,
+        merchant_id=principal.merchant_id,
+        location=location,
+        status=status,
+        channel=channel,
+        since=since,
+        only_locations=principal.locations if principal.location_bound else None,
+        limit=limit,
+        cursor=cursor,
+    )
+    return {"items": [_shown(v, principal) for v in views], "next_cursor": next_cursor}
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut)
+async def get_order(order_id: uuid.UUID, principal: Reader, uow: UowDep) -> dict[str, Any]:
+    """One order with its lines, routing decision and history."""
+    view = await lifecycle.get_order(uow=uow, merchant_id=principal.merchant_id, order_id=order_id)
+    _ensure_order_access(principal, view)
+    return _shown(view, principal)
+
+
+@router.post(
+    "/orders/{order_id}/transitions",
+    response_model=OrderOut,
+    responses={409: {"description": "invalid_transition"}},
+)
+async def transition_order(
+    order_id: uuid.UUID, body: TransitionIn, principal: Fulfiller, uow: UowDep
+) -> dict[str, Any]:
+    """Accept, start, ready, dispatch, deliver, complete or cancel an order."""
+    view = await lifecycle.transition(
+        uow=uow,
+        merchant_id=principal.merchant_id,
+        order_id=order_id,
+        action=body.action,
+        reason=body.reason,
+        actor=principal.actor,
+        authorize=lambda order: _ensure_order_access(principal, order),
+    )
+    return _shown(view, principal)
