@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
+from omniloop.channels.service import configured_channels
 from omniloop.deps import (
     DbDep,
     IdempotencyKey,
@@ -18,16 +19,18 @@ from omniloop.deps import (
     ensure_location_access,
     require,
 )
-from omniloop.errors import Forbidden
+from omniloop.errors import Forbidden, ValidationFailed
 from omniloop.merchants.domain import Permission, Principal
 from omniloop.orders import lifecycle, service
-from omniloop.orders.domain import OrderStatus
+from omniloop.orders.domain import FIRST_PARTY_ONLINE, POS, OrderStatus
 from omniloop.orders.models import Order
 from omniloop.orders.schemas import OrderCreate, OrderOut, TransitionIn
 from omniloop.orders.views import redact
 from omniloop.shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 
 router = APIRouter(tags=["orders"])
+
+FIRST_PARTY_CHANNELS = FIRST_PARTY_ONLINE | {POS}
 
 Reader = Annotated[Principal, Depends(require(Permission.ORDERS_READ))]
 Writer = Annotated[Principal, Depends(require(Permission.ORDERS_WRITE))]
@@ -65,6 +68,14 @@ async def create_order(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Place an order from any channel; the server prices, routes and holds the stock."""
+    if body.channel not in FIRST_PARTY_CHANNELS:
+        configured = await configured_channels(uow=db.uow(), merchant_id=principal.merchant_id)
+        if body.channel not in configured:
+            raise ValidationFailed(
+                f"unknown channel {body.channel!r}: use own_app, web, mini_program, pos or a "
+                "channel with an active channel connection",
+                field="channel",
+            )
     if principal.location_bound:
         if body.fulfillment.location is None:
             raise Forbidden("store staff place orders for one of their own locations")

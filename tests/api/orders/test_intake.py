@@ -95,3 +95,8 @@ async def test_bad_orders_are_refused_and_write_nothing(chain):
     assert r.status_code == 422 and r.json()["code"] == "unknown_location"
     assert (await chain.get("/api/v1/orders")).json()["items"] == []
     assert await stock(chain, "S1", "TEA") == (10, 0)
+
+
+async def test_a_third_party_channel_needs_a_configured_connection(chain):
+    r = await chain.post("/api/v1/orders", json=order_body(channel="douyin"))
+    assert r.status_code == 422 and "douyin" in r.json()["detail"]

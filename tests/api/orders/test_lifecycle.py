@@ -15,6 +15,12 @@ async def act(t, order_id, action, key=None):
 
 
 async def test_a_delivery_order_walks_the_whole_state_machine(chain, db):
+    connection = {
+        "channel": "meituan",
+        "name": "美团外卖",
+        "secret": "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+    }
+    assert (await chain.post("/api/v1/channel-connections", json=connection)).status_code == 201
     body = order_body(
         channel="meituan",
         fulfillment={"type": "delivery", "address": {"lat": 31.2305, "lng": 121.4738}},
