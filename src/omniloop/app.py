@@ -48,6 +48,7 @@ def _routers() -> list[APIRouter]:
 
 
 def _background_jobs(app: FastAPI) -> list[PeriodicJob]:
+    from omniloop.channels.notifications import send_due_notifications
     from omniloop.inventory.reservations import expire_reservations
     from omniloop.orders.lifecycle import expire_unpaid_orders
     from omniloop.payments.sandbox import deliver_sandbox_callbacks
@@ -66,6 +67,13 @@ def _background_jobs(app: FastAPI) -> list[PeriodicJob]:
             "webhook-delivery",
             settings.outbox_poll_seconds,
             lambda: deliver_due(db=db, settings=settings, metrics=metrics),
+        ),
+        PeriodicJob(
+            "platform-notifications",
+            settings.outbox_poll_seconds,
+            lambda: send_due_notifications(
+                db=db, backoff_base_seconds=settings.webhook_backoff_base_seconds
+            ),
         ),
         PeriodicJob(
             "order-expiry",
@@ -114,6 +122,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size)
     app.state.metrics = Metrics()
+    from omniloop.channels.notifications import register as register_platform_notifications
+
+    register_platform_notifications()
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     app.include_router(ops_router)

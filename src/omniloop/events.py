@@ -12,6 +12,7 @@ Event type strings are past tense, ``<aggregate>.<what happened>``: ``location.c
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -67,3 +68,28 @@ def record_event(
     event = OutboxEvent(id=new_id(), merchant_id=merchant_id, type=type, data=data)
     session.add(event)
     return event
+
+
+InternalHandler = Callable[[AsyncSession, OutboxEvent], Awaitable[None]]
+"""Reacts to an event inside the fan-out transaction that dispatches it (exactly once)."""
+
+
+class InternalSubscribers:
+    """Domains above the one that records an event subscribe here instead of being imported
+    by it (e.g. channels tell platforms about ``order.accepted``). Registered explicitly by
+    the app factory, never at import time."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[InternalHandler]] = {}
+
+    def subscribe(self, event_type: str, handler: InternalHandler) -> None:
+        handlers = self._handlers.setdefault(event_type, [])
+        if handler not in handlers:
+            handlers.append(handler)
+
+    async def dispatch(self, session: AsyncSession, event: OutboxEvent) -> None:
+        for handler in self._handlers.get(event.type, ()):
+            await handler(session, event)
+
+
+internal_subscribers = InternalSubscribers()

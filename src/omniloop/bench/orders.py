@@ -117,7 +117,7 @@ async def run(
                         if status == "paid":
                             paid_waits.append(time.perf_counter() - started)
                             return 201
-                        await asyncio.sleep(0.05)
+                        await asyncio.sleep(0.25)
                     return 504
 
                 result = await run_load(

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKeyConstraint, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKeyConstraint, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omniloop.db import Base, JsonType, MerchantScoped
@@ -84,3 +84,23 @@ class ChannelPush(MerchantScoped, Base):
         Index(None, "merchant_id", "connection_id", "external_id"),
         Index(None, "merchant_id", "created_at", "id"),
     )
+
+
+class PlatformNotification(MerchantScoped, Base):
+    """One call owed to a platform about one of its orders."""
+
+    __tablename__ = "platform_notification"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the outbox event's id
+    channel: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (Index(None, "merchant_id", "status", "next_attempt_at"),)

@@ -198,6 +198,7 @@ def _record_transition(
             "from_status": previous,
             "status": to.value,
             "action": action,
+            "actor": actor,
             "total": order.total,
             "currency": order.currency,
             "reason": reason,

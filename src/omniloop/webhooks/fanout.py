@@ -23,7 +23,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql import ColumnElement
 
 from omniloop.db import Database, UnitOfWork
-from omniloop.events import OutboxEvent
+from omniloop.events import OutboxEvent, internal_subscribers
 from omniloop.shared.clock import utcnow
 from omniloop.webhooks.domain import subscribes_to
 from omniloop.webhooks.models import WebhookDelivery, WebhookSubscription
@@ -134,6 +134,7 @@ async def _fan_out_merchant(
                             now=now,
                         )
                     )
+            await internal_subscribers.dispatch(uow.session, event)
             event.dispatched_at = now
         await uow.commit()
     return len(claimed)
