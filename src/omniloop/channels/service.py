@@ -7,7 +7,6 @@ Receiving pushes lives in :mod:`omniloop.channels.intake`; calls back to the pla
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -23,9 +22,12 @@ from omniloop.channels.models import ChannelConnection, ChannelPush
 from omniloop.db import UnitOfWork, is_unique_violation
 from omniloop.errors import ValidationFailed
 from omniloop.events import record_event
-from omniloop.shared.clock import ensure_utc, utcnow
+from omniloop.shared.clock import utcnow
 from omniloop.shared.ids import new_id
-from omniloop.shared.pagination import decode_cursor, encode_cursor
+from omniloop.shared.pagination import (
+    decode_time_key,
+    encode_time_key,
+)
 
 _EDITABLE = frozenset(
     {
@@ -301,16 +303,7 @@ async def dismiss_push(
     return push
 
 
-def _page_key(created_at: datetime, row_id: uuid.UUID) -> str:
-    return encode_cursor([created_at.isoformat(), str(row_id)])
+_page_key = encode_time_key
 
 
-def _decode_page_key(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    key = decode_cursor(cursor)
-    if key is None:
-        return None
-    try:
-        created_at, row_id = key
-        return ensure_utc(datetime.fromisoformat(created_at)), uuid.UUID(row_id)
-    except (TypeError, ValueError):
-        raise ValidationFailed("cursor is not one this API issued", field="cursor") from None
+_decode_page_key = decode_time_key

@@ -32,7 +32,7 @@ from omniloop.orders.models import Order
 from omniloop.orders.service import _record_transition, settle_payment
 from omniloop.orders.views import load_order, load_view
 from omniloop.shared.clock import utcnow
-from omniloop.shared.pagination import decode_cursor, encode_cursor
+from omniloop.shared.pagination import decode_time_key, encode_time_key
 
 
 async def get_order(
@@ -68,14 +68,9 @@ async def list_orders(
         query = query.where(Order.channel == channel)
     if since is not None:
         query = query.where(Order.created_at >= since)
-    after = decode_cursor(cursor)
+    after = decode_time_key(cursor)
     if after is not None:
-        try:
-            at, last_id = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
-        except (TypeError, ValueError, IndexError):
-            from omniloop.errors import ValidationFailed
-
-            raise ValidationFailed("cursor is not one this API issued", field="cursor") from None
+        at, last_id = after
         query = query.where(
             or_(Order.created_at > at, and_(Order.created_at == at, Order.id > last_id))
         )
@@ -86,7 +81,7 @@ async def list_orders(
     next_cursor = None
     if len(orders) > limit:
         last = orders[limit - 1]
-        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)])
+        next_cursor = encode_time_key(last.created_at, last.id)
     return views, next_cursor
 
 

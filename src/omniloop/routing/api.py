@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from omniloop.deps import UowDep, require
+from omniloop.deps import DbDep, UowDep, require
 from omniloop.merchants.domain import Permission, Principal
 from omniloop.routing import service
 from omniloop.routing.schemas import DecisionOut, RoutingRequest, RulesIn, RulesOut
@@ -48,10 +48,18 @@ async def put_routing_rules(body: RulesIn, principal: Writer, uow: UowDep) -> Ru
 
 
 @router.post("/routing/preview", response_model=DecisionOut)
-async def preview_routing(body: RoutingRequest, principal: Reader, uow: UowDep) -> DecisionOut:
+async def preview_routing(
+    body: RoutingRequest, principal: Reader, uow: UowDep, db: DbDep
+) -> DecisionOut:
     """Where this order would be routed, and why every other location was not; writes
     nothing. Takes an order body (fields routing does not use are ignored)."""
+    # Orders sit above routing; the API layer hands their open-order count down.
+    from omniloop.orders.service import count_open_orders
+
+    async def open_orders(codes: list[str]) -> dict[str, int]:
+        return await count_open_orders(db, principal.merchant_id, codes)
+
     decision = await service.preview(
-        uow=uow, merchant_id=principal.merchant_id, demand=body.to_demand()
+        uow=uow, merchant_id=principal.merchant_id, demand=body.to_demand(), open_orders=open_orders
     )
     return DecisionOut.model_validate(decision.as_dict(limit=PREVIEW_LIMIT))

@@ -19,7 +19,10 @@ from omniloop.errors import ValidationFailed
 from omniloop.events import OutboxEvent, record_event
 from omniloop.shared.clock import ensure_utc, utcnow
 from omniloop.shared.ids import new_id, new_secret
-from omniloop.shared.pagination import decode_cursor, encode_cursor
+from omniloop.shared.pagination import (
+    decode_time_key,
+    encode_time_key,
+)
 from omniloop.webhooks.delivery import deliver_due
 from omniloop.webhooks.domain import ALL_EVENTS, DeliveryStatus
 from omniloop.webhooks.errors import WebhookInactive, WebhookNotFound
@@ -70,8 +73,7 @@ def _public(sub: WebhookSubscription) -> dict[str, Any]:
     }
 
 
-def _page_key(created_at: datetime, row_id: uuid.UUID) -> str:
-    return encode_cursor([created_at.isoformat(), str(row_id)])
+_page_key = encode_time_key
 
 
 def _split_page(rows: list[_Row], limit: int) -> tuple[list[_Row], str | None]:
@@ -82,15 +84,7 @@ def _split_page(rows: list[_Row], limit: int) -> tuple[list[_Row], str | None]:
     return rows, _page_key(rows[-1].created_at, rows[-1].id)
 
 
-def _decode_page_key(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    key = decode_cursor(cursor)
-    if key is None:
-        return None
-    try:
-        created_at, row_id = key
-        return ensure_utc(datetime.fromisoformat(created_at)), uuid.UUID(row_id)
-    except (TypeError, ValueError):
-        raise ValidationFailed("cursor is not one this API issued", field="cursor") from None
+_decode_page_key = decode_time_key
 
 
 async def _subscription(

@@ -100,3 +100,19 @@ async def test_bad_orders_are_refused_and_write_nothing(chain):
 async def test_a_third_party_channel_needs_a_configured_connection(chain):
     r = await chain.post("/api/v1/orders", json=order_body(channel="douyin"))
     assert r.status_code == 422 and "douyin" in r.json()["detail"]
+
+
+async def test_a_store_at_capacity_is_passed_over_for_the_next_one(chain):
+    rules = {
+        "filters": ["active", {"name": "under_capacity", "max_open_orders": 1}, "has_all_stock"],
+        "sort": ["distance", "priority"],
+        "split": {"policy": "never"},
+    }
+    assert (await chain.put("/api/v1/routing-rules", json=rules)).status_code == 200
+    near_s1 = {"type": "pickup", "address": {"lat": 31.2305, "lng": 121.4737}}
+    first = (await chain.post("/api/v1/orders", json=order_body(fulfillment=near_s1))).json()
+    assert first["location"] == "S1"
+    preview = await chain.post("/api/v1/routing/preview", json=order_body(fulfillment=near_s1))
+    assert preview.json()["rejected"]["S1"]["rule"] == "under_capacity"
+    second = (await chain.post("/api/v1/orders", json=order_body(fulfillment=near_s1))).json()
+    assert second["location"] == "S2"
