@@ -160,7 +160,16 @@ def check() -> None:
         finally:
             await db.dispose()
 
-    checked, problems = asyncio.run(run())
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        checked, problems = asyncio.run(run())
+    except DBAPIError as exc:
+        console.print(
+            f"[red]cannot read the database ({type(exc.orig).__name__}); "
+            "is OMNILOOP_DATABASE_URL right and has `omniloop migrate` run?[/red]"
+        )
+        raise typer.Exit(2) from None
     for line in problems:
         Console().print(f"[red]MISMATCH[/red] {line}")
     Console().print(f"stock: {checked} rows checked, {len(problems)} mismatches")
