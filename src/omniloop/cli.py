@@ -146,24 +146,28 @@ def merchant_create(
 
 @app.command()
 def check() -> None:
-    """Verify that every ledger adds up (stock on hand and reservations)."""
+    """Verify that every ledger adds up (stock, reservations, payments and refunds)."""
     from omniloop.db import Database
     from omniloop.inventory.check import check_stock
+    from omniloop.payments.check import check_payments
 
     settings = _settings()
 
-    async def run() -> tuple[int, list[str]]:
+    async def run() -> tuple[int, int, list[str]]:
         db = Database(settings.database_url)
         try:
-            checked, problems = await check_stock(uow=db.uow())
-            return checked, [p.describe() for p in problems]
+            stock_rows, stock_problems = await check_stock(uow=db.uow())
+            orders, payment_problems = await check_payments(uow=db.uow())
+            lines = [p.describe() for p in stock_problems]
+            lines += [p.describe() for p in payment_problems]
+            return stock_rows, orders, lines
         finally:
             await db.dispose()
 
     from sqlalchemy.exc import DBAPIError
 
     try:
-        checked, problems = asyncio.run(run())
+        checked, orders, problems = asyncio.run(run())
     except DBAPIError as exc:
         console.print(
             f"[red]cannot read the database ({type(exc.orig).__name__}); "
@@ -172,7 +176,9 @@ def check() -> None:
         raise typer.Exit(2) from None
     for line in problems:
         Console().print(f"[red]MISMATCH[/red] {line}")
-    Console().print(f"stock: {checked} rows checked, {len(problems)} mismatches")
+    Console().print(
+        f"stock: {checked} rows, payments: {orders} orders checked, {len(problems)} mismatches"
+    )
     if problems:
         raise typer.Exit(1)
 
