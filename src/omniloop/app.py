@@ -24,9 +24,13 @@ from omniloop.observability import router as ops_router
 def _routers() -> list[APIRouter]:
     from omniloop.catalog.api import router as catalog
     from omniloop.channels.api import router as channels
+    from omniloop.customer_auth.api import router as customer_auth
     from omniloop.fulfilment.api import router as fulfilment
     from omniloop.inventory.api import router as inventory
     from omniloop.locations.api import router as locations
+    from omniloop.loyalty.api import router as loyalty
+    from omniloop.member_codes.api import router as member_codes
+    from omniloop.members.api import router as members
     from omniloop.merchants.api import router as merchants
     from omniloop.orders.api import router as orders
     from omniloop.payments.api import router as payments
@@ -44,12 +48,18 @@ def _routers() -> list[APIRouter]:
         payments,
         channels,
         webhooks,
+        members,
+        customer_auth,
+        member_codes,
+        loyalty,
     ]
 
 
 def _background_jobs(app: FastAPI) -> list[PeriodicJob]:
     from omniloop.channels.notifications import send_due_notifications
     from omniloop.inventory.reservations import expire_reservations
+    from omniloop.loyalty.expiry import expire_points
+    from omniloop.loyalty.tiers import scheduled_tier_recompute
     from omniloop.orders.lifecycle import expire_unpaid_orders
     from omniloop.payments.sandbox import deliver_sandbox_callbacks
     from omniloop.webhooks.service import deliver_due, fan_out_events
@@ -85,6 +95,12 @@ def _background_jobs(app: FastAPI) -> list[PeriodicJob]:
             settings.reservation_sweep_seconds,
             lambda: expire_reservations(uow=db.uow()),
         ),
+        PeriodicJob(
+            "tier-recompute",
+            settings.tier_recompute_seconds,
+            lambda: scheduled_tier_recompute(db=db),
+        ),
+        PeriodicJob("points-expiry", settings.points_expiry_seconds, lambda: expire_points(db=db)),
     ]
     if settings.sandbox:
         jobs.append(
@@ -95,6 +111,15 @@ def _background_jobs(app: FastAPI) -> list[PeriodicJob]:
             )
         )
     return jobs
+
+
+def _register_merge_participants() -> None:
+    from omniloop.loyalty.merging import merge_loyalty_in
+    from omniloop.members.merge import merge_participants
+    from omniloop.orders.merging import merge_orders_in
+
+    merge_participants.register(merge_orders_in)
+    merge_participants.register(merge_loyalty_in)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -125,9 +150,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from omniloop.channels.notifications import register as register_platform_notifications
 
     register_platform_notifications()
+    _register_merge_participants()
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     app.include_router(ops_router)
+    from omniloop.members.landing import router as join_page
+
+    app.include_router(join_page)
     for router in _routers():
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -146,28 +146,31 @@ def merchant_create(
 
 @app.command()
 def check() -> None:
-    """Verify that every ledger adds up (stock, reservations, payments and refunds)."""
+    """Verify that every ledger adds up (stock, reservations, points, wallet, payments)."""
     from omniloop.db import Database
     from omniloop.inventory.check import check_stock
+    from omniloop.loyalty.check import check_loyalty
     from omniloop.payments.check import check_payments
 
     settings = _settings()
 
-    async def run() -> tuple[int, int, list[str]]:
+    async def run() -> tuple[int, int, int, list[str]]:
         db = Database(settings.database_url)
         try:
             stock_rows, stock_problems = await check_stock(uow=db.uow())
+            accounts, loyalty_problems = await check_loyalty(uow=db.uow())
             orders, payment_problems = await check_payments(uow=db.uow())
             lines = [p.describe() for p in stock_problems]
+            lines += [p.describe() for p in loyalty_problems]
             lines += [p.describe() for p in payment_problems]
-            return stock_rows, orders, lines
+            return stock_rows, accounts, orders, lines
         finally:
             await db.dispose()
 
     from sqlalchemy.exc import DBAPIError
 
     try:
-        checked, orders, problems = asyncio.run(run())
+        checked, accounts, orders, problems = asyncio.run(run())
     except DBAPIError as exc:
         console.print(
             f"[red]cannot read the database ({type(exc.orig).__name__}); "
@@ -177,7 +180,8 @@ def check() -> None:
     for line in problems:
         Console().print(f"[red]MISMATCH[/red] {line}")
     Console().print(
-        f"stock: {checked} rows, payments: {orders} orders checked, {len(problems)} mismatches"
+        f"stock: {checked} rows, points and wallet: {accounts} accounts, "
+        f"payments: {orders} orders checked, {len(problems)} mismatches"
     )
     if problems:
         raise typer.Exit(1)

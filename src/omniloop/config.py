@@ -46,6 +46,28 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=12, ge=1, le=50)
     webhook_backoff_base_seconds: float = Field(default=1.0, gt=0, le=600)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    tier_recompute_seconds: float = Field(
+        default=3600,
+        gt=0,
+        le=7 * 24 * 3600,
+        description="How often every member's tier is recomputed.",
+    )
+    points_expiry_seconds: float = Field(
+        default=3600, gt=0, le=7 * 24 * 3600, description="How often overdue points are expired."
+    )
+    customer_token_ttl_seconds: int = Field(
+        default=900, ge=60, le=24 * 3600, description="Lifetime of a customer's sign-in token."
+    )
+    otp_ttl_seconds: int = Field(
+        default=300, ge=30, le=3600, description="Lifetime of a one-time sign-in code."
+    )
+    member_code_ttl_seconds: int = Field(
+        default=60, ge=10, le=600, description="Lifetime of a member code (会员码)."
+    )
+    sms_sender: str = Field(
+        default="sandbox",
+        description="Registered SMS sender for one-time codes (the sandbox one needs sandbox on).",
+    )
 
     @field_validator("database_url")
     @classmethod

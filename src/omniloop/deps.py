@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -9,6 +10,8 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from omniloop.config import Settings
+from omniloop.customer_auth.domain import looks_like_jwt
+from omniloop.customer_auth.service import authenticate_customer_token
 from omniloop.db import Database, UnitOfWork
 from omniloop.errors import Forbidden, Unauthorized, ValidationFailed
 from omniloop.merchants import service as merchants
@@ -41,13 +44,17 @@ async def current_principal(
     db: DbDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller behind ``Authorization: Bearer <key>``, or 401."""
+    """The caller behind ``Authorization: Bearer <key>`` (an API key, or a customer's
+    token: a JWT), or 401."""
     if credentials is None:
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
     token = credentials.credentials.strip()
-    if not looks_like_key(token):
+    if looks_like_jwt(token):
+        principal = await authenticate_customer_token(uow=db.uow(), token=token)
+    elif looks_like_key(token):
+        principal = await merchants.authenticate(uow=db.uow(), token=token)
+    else:
         raise Unauthorized("the API key is malformed")
-    principal = await merchants.authenticate(uow=db.uow(), token=token)
     request.state.principal = principal
     return principal
 
@@ -64,6 +71,24 @@ def require(permission: Permission) -> Callable[..., Coroutine[Any, Any, Princip
                 f"role {principal.role.value!r} may not do this (needs {permission.value})"
             )
         return principal
+
+    return dependency
+
+
+def ensure_member_access(principal: Principal, member_id: uuid.UUID) -> None:
+    """A customer's token reaches only its own member (403 for any other)."""
+    if not principal.may_act_for_member(member_id):
+        raise Forbidden("a customer token acts only for its own member")
+
+
+def require_self_or(permission: Permission) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """Admit customers (who must then be checked with :func:`ensure_member_access`) and
+    staff whose role grants ``permission``."""
+
+    async def dependency(principal: CurrentKey) -> Principal:
+        if principal.is_customer or principal.can(permission):
+            return principal
+        raise Forbidden(f"role {principal.role.value!r} may not do this (needs {permission.value})")
 
     return dependency
 

@@ -9,12 +9,17 @@ def load_all() -> MetaData:
     """Import every domain's models and return the full metadata."""
     import omniloop.catalog.models
     import omniloop.channels.models
+    import omniloop.customer_auth.models
     import omniloop.events
     import omniloop.fulfilment.models
     import omniloop.idempotency
     import omniloop.inventory.models
     import omniloop.locations.models
+    import omniloop.loyalty.models
+    import omniloop.member_codes.models
+    import omniloop.members.models
     import omniloop.merchants.models
+    import omniloop.merchants.secrets
     import omniloop.orders.models
     import omniloop.payments.models
     import omniloop.routing.models

@@ -22,15 +22,16 @@ KeyManager = Annotated[Principal, Depends(require(Permission.API_KEYS_MANAGE))]
 @router.post("", status_code=201, response_model=ApiKeyCreated)
 async def create_api_key(body: ApiKeyCreate, principal: KeyManager, uow: UowDep) -> ApiKeyCreated:
     """Issue a key; the secret is in this response only."""
+    role = Role(body.role)
     known = None
-    if body.role is Role.STORE_STAFF and body.locations:
+    if role is Role.STORE_STAFF and body.locations:
         known = await existing_codes(
             uow=uow, merchant_id=principal.merchant_id, codes=set(body.locations)
         )
     issued = await service.issue_key(
         uow=uow,
         merchant_id=principal.merchant_id,
-        role=body.role,
+        role=role,
         locations=body.locations,
         label=body.label,
         known_locations=known,

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from omniloop.merchants.domain import Role
 
+KeyRole = Literal["owner", "operator", "store_staff", "integrator"]
+"""Roles an API key can hold (customers sign in with a one-time code instead)."""
+
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    role: Role
+    role: KeyRole
     locations: list[str] = Field(default_factory=list, max_length=1000)
     label: str | None = Field(default=None, max_length=200)
 

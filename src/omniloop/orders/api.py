@@ -18,11 +18,13 @@ from omniloop.deps import (
     checked_idempotency_key,
     ensure_location_access,
     require,
+    require_self_or,
 )
 from omniloop.errors import Forbidden, ValidationFailed
-from omniloop.merchants.domain import Permission, Principal
+from omniloop.merchants.domain import Permission, Principal, Role
 from omniloop.orders import lifecycle, service
 from omniloop.orders.domain import FIRST_PARTY_ONLINE, POS, OrderStatus
+from omniloop.orders.errors import OrderNotFound
 from omniloop.orders.models import Order
 from omniloop.orders.schemas import OrderCreate, OrderOut, TransitionIn
 from omniloop.orders.views import redact
@@ -32,8 +34,8 @@ router = APIRouter(tags=["orders"])
 
 FIRST_PARTY_CHANNELS = FIRST_PARTY_ONLINE | {POS}
 
-Reader = Annotated[Principal, Depends(require(Permission.ORDERS_READ))]
-Writer = Annotated[Principal, Depends(require(Permission.ORDERS_WRITE))]
+Reader = Annotated[Principal, Depends(require_self_or(Permission.ORDERS_READ))]
+Writer = Annotated[Principal, Depends(require_self_or(Permission.ORDERS_WRITE))]
 Fulfiller = Annotated[Principal, Depends(require(Permission.ORDERS_FULFIL))]
 
 
@@ -42,6 +44,16 @@ def _shown(view: dict[str, Any], principal: Principal) -> dict[str, Any]:
 
 
 def _ensure_order_access(principal: Principal, view_or_order: dict[str, Any] | Order) -> None:
+    if principal.is_customer:
+        member = (
+            view_or_order.get("member_id")
+            if isinstance(view_or_order, dict)
+            else view_or_order.member_id
+        )
+        if member is None or str(member) != str(principal.member_id):
+            order_id = view_or_order["id"] if isinstance(view_or_order, dict) else view_or_order.id
+            raise OrderNotFound(f"no order {order_id}")  # not theirs: not there
+        return
     location = (
         view_or_order.get("location")
         if isinstance(view_or_order, dict)
@@ -49,6 +61,29 @@ def _ensure_order_access(principal: Principal, view_or_order: dict[str, Any] | O
     )
     if principal.location_bound and (location is None or location not in principal.locations):
         raise Forbidden("this key does not act for the order's location")
+
+
+def _check_member_context(principal: Principal, body: OrderCreate) -> None:
+    if principal.is_customer:
+        if body.channel not in FIRST_PARTY_ONLINE:
+            raise Forbidden("customers order through own_app, web or mini_program")
+        if body.member_scan_id is not None or body.member_id not in (None, principal.member_id):
+            raise Forbidden("a customer token orders only for its own member")
+        return
+    if body.member_id is not None and body.member_scan_id is not None:
+        raise ValidationFailed("give member_id or member_scan_id, not both", field="member_id")
+    trusted = principal.role in (Role.OWNER, Role.INTEGRATOR)
+    if body.member_id is not None and not (trusted or principal.role is Role.OPERATOR):
+        raise Forbidden("store staff identify a member by scanning their member code")
+    if body.tenders is not None and body.member_scan_id is None and not trusted:
+        raise Forbidden(
+            "points and wallet need the member's consent: scan their member code "
+            "(member_scan_id) or let them order with their own token"
+        )
+    if body.member_scan_id is not None and body.fulfillment.location is None:
+        raise ValidationFailed(
+            "a scanned member orders at the store that scanned them", field="fulfillment.location"
+        )
 
 
 @router.post(
@@ -67,7 +102,13 @@ async def create_order(
     settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Place an order from any channel; the server prices, routes and holds the stock."""
+    """Place an order from any channel; the server prices, routes and holds the stock.
+
+    The order joins a member: a signed-in customer's own, the one a POS scanned
+    (``member_scan_id``), ``member_id``, or the one with the customer's phone. Points and
+    wallet ``tenders`` need the member's consent: their own token or a scan of their member
+    code (owner and integrator keys are trusted to have it)."""
+    _check_member_context(principal, body)
     if body.channel not in FIRST_PARTY_CHANNELS:
         configured = await configured_channels(uow=db.uow(), merchant_id=principal.merchant_id)
         if body.channel not in configured:
@@ -87,6 +128,7 @@ async def create_order(
         actor=principal.actor,
         idempotency_key=checked_idempotency_key(idempotency_key),
         payment_timeout_seconds=settings.order_payment_timeout_seconds,
+        member_id=principal.member_id if principal.is_customer else None,
     )
     headers = {"Idempotent-Replayed": "true"} if placed.replayed else None
     return JSONResponse(
@@ -102,10 +144,12 @@ async def list_orders(
     status: OrderStatus | None = None,
     channel: Annotated[str | None, Query(max_length=40)] = None,
     since: AwareDatetime | None = None,
+    member_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
-    """The store queue, oldest first; store staff see their own locations only."""
+    """The store queue, oldest first; store staff see their own locations only, customers
+    their own orders."""
     if location is not None:
         ensure_location_access(principal, location)
     views, next_cursor = await lifecycle.list_orders(
@@ -118,6 +162,7 @@ async def list_orders(
         only_locations=principal.locations if principal.location_bound else None,
         limit=limit,
         cursor=cursor,
+        member_id=principal.member_id if principal.is_customer else member_id,
     )
     return {"items": [_shown(v, principal) for v in views], "next_cursor": next_cursor}
 

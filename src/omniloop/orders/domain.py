@@ -90,6 +90,11 @@ POS = "pos"
 CHANNEL_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
+MEMBER_PRICE_CHANNELS = FIRST_PARTY_ONLINE | {POS}
+"""Channels whose prices are ours, so a member's tier discount applies (platforms price
+their own orders)."""
+
+
 def enters_paid(channel: str) -> bool:
     """POS sales and third-party orders arrive already paid; our own online channels prepay."""
     return channel not in FIRST_PARTY_ONLINE
@@ -204,6 +209,24 @@ def totals(lines: list[PricedLine], *, order_discount: int = 0) -> Totals:
     return Totals(subtotal=subtotal, discount_total=discount, total=subtotal - discount)
 
 
+def member_price(lines: list[PricedLine], *, percent: int, tier: str) -> list[PricedLine]:
+    """Lines with a member tier's discount of ``percent`` taken off each (rounded down, so
+    the discount never exceeds the percentage)."""
+    if not 0 < percent <= 100:
+        return lines
+    return [
+        PricedLine(
+            sku=ln.sku,
+            name=ln.name,
+            qty=ln.qty,
+            unit_price=ln.unit_price,
+            discount=ln.discount + (ln.subtotal - ln.discount) * percent // 100,
+            price_rule=f"tier:{tier}"[:24],
+        )
+        for ln in lines
+    ]
+
+
 # --------------------------------------------------------------------------- codes
 
 PICKUP_CODE_DIGITS = 10
@@ -226,4 +249,53 @@ def refund_for_units(*, line_total: int, line_qty: int, already_refunded: int, q
         raise ValueError("refund quantity out of range")
     before = line_total * already_refunded // line_qty
     after = line_total * (already_refunded + qty) // line_qty
+    return after - before
+
+
+# --------------------------------------------------------------------------- tenders
+
+
+class TenderKind(StrEnum):
+    """How part of an order is paid. Refunds go back to the tender they came from."""
+
+    POINTS = "points"
+    WALLET = "wallet"
+    PROVIDER = "provider"
+    EXTERNAL = "external"
+
+
+MEMBER_TENDERS = frozenset({TenderKind.POINTS, TenderKind.WALLET})
+REFUND_PRIORITY = (TenderKind.PROVIDER, TenderKind.EXTERNAL, TenderKind.WALLET, TenderKind.POINTS)
+"""Who gets the odd minor unit when a refund does not split evenly."""
+
+
+def split_refund(amount: int, remaining: list[tuple[TenderKind, int]]) -> list[int]:
+    """Share a refund of ``amount`` over tenders in proportion to what each still has to
+    give back (rounded down), the leftover units going to tenders in REFUND_PRIORITY order.
+    No tender gets more than it has left; refunding everything left returns each in full."""
+    room = [r for _, r in remaining]
+    if amount < 0 or amount > sum(room):
+        raise ValueError("refund amount out of range")
+    left_total = sum(room)
+    if left_total == 0:
+        return [0 for _ in remaining]
+    shares = [amount * r // left_total for r in room]
+    leftover = amount - sum(shares)
+    order = sorted(range(len(remaining)), key=lambda i: (REFUND_PRIORITY.index(remaining[i][0]), i))
+    while leftover:
+        for i in order:
+            if leftover and shares[i] < room[i]:
+                shares[i] += 1
+                leftover -= 1
+    return shares
+
+
+def returned_part(*, taken: int, of_amount: int, refunded_before: int, refunded_now: int) -> int:
+    """How much of ``taken`` (points spent, or a wallet bonus share) goes back when a tender
+    worth ``of_amount`` has ``refunded_before`` and now ``refunded_now`` more refunded:
+    cumulative and rounded down, so a full refund gives all of it back exactly."""
+    if of_amount <= 0:
+        return 0
+    after = taken * (refunded_before + refunded_now) // of_amount
+    before = taken * refunded_before // of_amount
     return after - before

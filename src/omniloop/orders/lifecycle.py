@@ -18,18 +18,28 @@ from omniloop.db import Database, UnitOfWork
 from omniloop.inventory.domain import ReservationStatus
 from omniloop.inventory.reservations import close_in
 from omniloop.inventory.service import restock_in
+from omniloop.loyalty.accrual import earn_for_order_in, reverse_for_order_in, spend_changed_in
 from omniloop.orders.domain import (
     Action,
     FulfillmentType,
     Internal,
     OrderStatus,
+    TenderKind,
     TransitionRefused,
     event_type,
     next_status,
 )
 from omniloop.orders.errors import InvalidTransition, OrderNotPayable
-from omniloop.orders.models import Order
+from omniloop.orders.models import Order, OrderTender
 from omniloop.orders.service import _record_transition, settle_payment
+from omniloop.orders.tenders import (
+    RefundSplit,
+    amount_due,
+    load_tenders,
+    points_amount,
+    return_unpaid_tenders,
+    split_refund_over_tenders,
+)
 from omniloop.orders.views import load_order, load_view
 from omniloop.shared.clock import utcnow
 from omniloop.shared.pagination import decode_time_key, encode_time_key
@@ -55,9 +65,13 @@ async def list_orders(
     only_locations: frozenset[str] | None,
     limit: int,
     cursor: str | None,
+    member_id: uuid.UUID | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """The queue: orders oldest first, filtered; store staff see their own locations only."""
+    """The queue: orders oldest first, filtered; store staff see their own locations only,
+    a member (or a customer) its own orders."""
     query = select(Order).where(Order.merchant_id == merchant_id)
+    if member_id is not None:
+        query = query.where(Order.member_id == member_id)
     if location is not None:
         query = query.where(Order.location_code == location)
     if only_locations is not None:
@@ -123,7 +137,21 @@ async def apply_transition(
         raise InvalidTransition(str(exc), status_now=order.status, action=action) from None
     if target is OrderStatus.CANCELLED:
         await _give_stock_back(uow, order, actor=actor)
+        if order.paid_total == 0:
+            await return_unpaid_tenders(uow.session, order, actor=actor)
         order.expires_at = None
+    if target is OrderStatus.COMPLETED and order.member_id is not None:
+        tenders = await load_tenders(uow.session, order)
+        await earn_for_order_in(
+            uow.session,
+            merchant_id=order.merchant_id,
+            member_id=order.member_id,
+            order_id=order.id,
+            order_number=order.number,
+            amount=_net_money(order, tenders),
+            channel=order.channel,
+            actor=actor,
+        )
     _record_transition(
         uow,
         order,
@@ -133,6 +161,12 @@ async def apply_transition(
         reason=reason,
         event=event_type(target, action),
     )
+
+
+def _net_money(order: Order, tenders: list[OrderTender]) -> int:
+    """What the customer paid in money (provider, till, platform or wallet), net of refunds:
+    what earns points and counts towards tiers. Points paid with points earn nothing."""
+    return order.paid_total - order.refunded_total - points_amount(tenders, net=True)
 
 
 async def transition(
@@ -168,10 +202,9 @@ async def mark_paid(
                 f"order {order.number} is {order.status}, not pending_payment",
                 status_now=order.status,
             )
-        if amount != order.total:
-            raise OrderNotPayable(
-                f"payment of {amount} does not match the order total {order.total}"
-            )
+        due = await amount_due(uow.session, order)
+        if amount != due:
+            raise OrderNotPayable(f"payment of {amount} does not match the amount due {due}")
         await settle_payment(uow, order, amount=amount, actor=actor)
         view = await load_view(uow.session, order)
         await uow.commit()
@@ -219,13 +252,14 @@ async def apply_refund(
     restock: bool,
     actor: str,
     reason: str | None,
-) -> int:
-    """Book a refund on a locked order in the caller's transaction; returns the amount.
+) -> RefundSplit:
+    """Book a refund on a locked order in the caller's transaction; returns where it goes.
 
     Give ``line_qtys`` (SKU -> units) to refund units (their paid share, optionally put back
     in stock) or ``amount`` for a goodwill refund; never more than was paid and not yet
-    refunded. The payment provider is the caller's business; this keeps the order's paid,
-    refunded and net totals adding up.
+    refunded. The refund is shared over the order's tenders: points and wallet parts go
+    back to the member at once, the member's spend and earned points shrink in proportion;
+    paying out the provider part is the caller's business.
     """
     from omniloop.orders.domain import after_refund, payment_status, refund_for_units
     from omniloop.orders.errors import RefundRefused
@@ -286,7 +320,26 @@ async def apply_refund(
                 reference=f"order:{order.number}:refund",
                 actor=actor,
             )
+    split = await split_refund_over_tenders(uow.session, order, total, actor=actor)
     order.refunded_total += total
+    if order.member_id is not None:
+        tenders = await load_tenders(uow.session, order)
+        await spend_changed_in(
+            uow.session,
+            merchant_id=order.merchant_id,
+            member_id=order.member_id,
+            order_id=order.id,
+            amount=-(total - split.amount(TenderKind.POINTS)),
+        )
+        await reverse_for_order_in(
+            uow.session,
+            merchant_id=order.merchant_id,
+            member_id=order.member_id,
+            order_id=order.id,
+            order_number=order.number,
+            net_amount_now=_net_money(order, tenders),
+            actor=actor,
+        )
     order.payment_status = payment_status(
         paid=order.paid_total, refunded=order.refunded_total
     ).value
@@ -298,4 +351,4 @@ async def apply_refund(
             uow, order, to=target, action="refund", actor=actor, reason=reason,
             event=f"order.{target.value}",
         )  # fmt: skip
-    return total
+    return split

@@ -34,6 +34,7 @@ class Order(MerchantScoped, Base):
     payment_status: Mapped[str] = mapped_column(String(24))
     fulfillment_type: Mapped[str] = mapped_column(String(12))
     location_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    member_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     customer_phone: Mapped[str | None] = mapped_column(String(40), default=None)
     customer_name: Mapped[str | None] = mapped_column(String(100), default=None)
     fulfillment: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
@@ -63,6 +64,7 @@ class Order(MerchantScoped, Base):
         Index(None, "merchant_id", "location_code", "status", "created_at"),
         Index(None, "merchant_id", "status", "expires_at"),
         Index(None, "merchant_id", "created_at", "id"),
+        Index(None, "merchant_id", "member_id", "created_at"),
         CheckConstraint("total >= 0", name="total_not_negative"),
         CheckConstraint("refunded_total <= paid_total", name="refunds_within_paid"),
     )
@@ -111,4 +113,31 @@ class OrderTransition(MerchantScoped, Base):
             ["merchant_id", "order_id"], ["sales_order.merchant_id", "sales_order.id"]
         ),
         Index(None, "merchant_id", "order_id", "created_at"),
+    )
+
+
+class OrderTender(MerchantScoped, Base):
+    """How part of an order was paid: ``points`` and ``wallet`` from the member's ledgers,
+    ``provider`` through a payment provider, ``external`` outside Omniloop (cash at a POS,
+    a platform's settlement). Refunds go back to the tender they came from."""
+
+    __tablename__ = "order_tender"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tender_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    reference: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["merchant_id", "order_id"], ["sales_order.merchant_id", "sales_order.id"]
+        ),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        CheckConstraint("refunded_amount <= amount", name="refunds_within_amount"),
+        CheckConstraint("refunded_points <= points", name="refunds_within_points"),
     )

@@ -70,6 +70,15 @@ class LineIn(BaseModel):
     qty: Annotated[int, Field(gt=0, le=MAX_QUANTITY, strict=True)]
 
 
+class TendersIn(BaseModel):
+    """Pay part of the order from the member's points and stored value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    points: Annotated[int, Field(ge=0, le=10**12, strict=True)] = 0
+    wallet: Annotated[int, Field(ge=0, le=10**13, strict=True, description="minor units")] = 0
+
+
 class OrderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -80,6 +89,13 @@ class OrderCreate(BaseModel):
     fulfillment: FulfillmentIn
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
     tracking_code: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    member_id: uuid.UUID | None = Field(
+        default=None, description="The member placing the order (owners and integrators)."
+    )
+    member_scan_id: uuid.UUID | None = Field(
+        default=None, description="A member code scanned at the POS (member-scans)."
+    )
+    tenders: TendersIn | None = None
 
 
 class TransitionIn(BaseModel):
@@ -110,6 +126,14 @@ class TransitionOut(BaseModel):
     at: datetime
 
 
+class TenderOut(BaseModel):
+    kind: str
+    amount: int
+    points: int
+    refunded_amount: int
+    refunded_points: int
+
+
 class CustomerOut(BaseModel):
     phone: str | None
     name: str | None
@@ -123,6 +147,7 @@ class OrderOut(BaseModel):
     status: OrderStatus
     payment_status: str
     location: str | None
+    member_id: uuid.UUID | None = None
     customer: CustomerOut
     lines: list[OrderLineOut]
     subtotal: int
@@ -132,6 +157,10 @@ class OrderOut(BaseModel):
     paid_total: int
     refunded_total: int
     net_total: int
+    amount_due: int = Field(
+        default=0, description="What a payment provider must still collect (unpaid orders)."
+    )
+    tenders: list[TenderOut] = Field(default_factory=list)
     currency: str
     adjustments: list[dict[str, Any]]
     fulfillment: dict[str, Any]

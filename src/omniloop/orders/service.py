@@ -10,7 +10,7 @@ first response; an ``external_id`` repeat returns the order it created.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -26,25 +26,41 @@ from omniloop.inventory.domain import Line, ReservationStatus, merge_lines
 from omniloop.inventory.errors import InsufficientStock, unknown_location, unknown_skus
 from omniloop.inventory.reservations import close_in, hold_in
 from omniloop.locations.service import existing_codes
+from omniloop.loyalty.accrual import member_discount, spend_changed_in
+from omniloop.member_codes.service import claim_scan_in
+from omniloop.members.domain import ActivityKind
+from omniloop.members.identity import load_member, member_for_phone_in, record_activity_in
 from omniloop.orders.domain import (
+    MEMBER_PRICE_CHANNELS,
     OPEN_STATUSES,
     FulfillmentType,
     OrderStatus,
     PaymentStatus,
     PricedLine,
+    TenderKind,
     enters_paid,
+    member_price,
     new_order_number,
     new_pickup_code,
     totals,
 )
 from omniloop.orders.models import Order, OrderLine, OrderTransition
 from omniloop.orders.schemas import OrderCreate
+from omniloop.orders.tenders import (
+    TenderRequest,
+    add_payment_tender,
+    load_tenders,
+    member_tendered,
+    points_amount,
+    take_member_tenders,
+)
 from omniloop.orders.views import order_view
 from omniloop.routing.domain import Demand
 from omniloop.routing.errors import raise_if_unroutable
 from omniloop.routing.service import decide
 from omniloop.shared.clock import utcnow
 from omniloop.shared.ids import new_id
+from omniloop.shared.phone import InvalidPhone, normalize_phone
 
 PLAN_ATTEMPTS = 3
 RESERVATION_GRACE_SECONDS = 600
@@ -224,12 +240,33 @@ async def write_order(
     payment_timeout_seconds: int,
     paid: bool,
     adjustments: list[dict[str, Any]] | None = None,
+    member_id: uuid.UUID | None = None,
+    tenders: TenderRequest | None = None,
 ) -> dict[str, Any]:
-    """Hold the stock and write the order in the caller's transaction; returns its view."""
+    """Hold the stock and write the order in the caller's transaction; returns its view.
+
+    The order belongs to ``member_id``, or else to the member with the customer's phone
+    (created on its first order, whatever the channel). ``tenders`` are taken from that
+    member's points and wallet now; a ``paid`` order's remainder was paid outside Omniloop,
+    and an unpaid order whose tenders cover it all is paid at once."""
     session = uow.session
     now = utcnow()
     number = new_order_number(now.strftime("%y%m%d"))
     order_id = new_id()
+    if member_id is None and customer_phone:
+        member_id = await _member_by_phone(
+            uow, merchant_id, customer_phone, customer_name, channel, plan.allocations[0].location
+        )
+    if member_id is not None and channel in MEMBER_PRICE_CHANNELS:
+        tier, percent = await member_discount(session, merchant_id, member_id)
+        if percent:
+            plan = replace(
+                plan,
+                allocations=[
+                    Allocation(a.location, member_price(a.lines, percent=percent, tier=tier or ""))
+                    for a in plan.allocations
+                ],
+            )
     all_lines = [line for alloc in plan.allocations for line in alloc.lines]
     adjustments = adjustments or []
     discount = sum(int(a["amount"]) for a in adjustments if a.get("kind") == "discount")
@@ -281,6 +318,7 @@ async def write_order(
         created_at=now,
         updated_at=now,
     )
+    order.member_id = member_id
     session.add(order)
     await session.flush()
     lines: list[OrderLine] = []
@@ -316,9 +354,61 @@ async def write_order(
         event="order.created",
         history=history,
     )
-    if paid:
-        await settle_payment(uow, order, amount=order.total, actor=actor, history=history)
-    return order_view(order, lines, history)
+    member_tenders = await take_member_tenders(
+        session, order, tenders or TenderRequest(), actor=actor
+    )
+    due = order.total - member_tendered(member_tenders)
+    if paid or due == 0:
+        await settle_payment(
+            uow,
+            order,
+            amount=due,
+            actor=actor,
+            history=history,
+            kind=TenderKind.EXTERNAL,
+            reference=channel,
+        )
+    return order_view(order, lines, history, await load_tenders(session, order))
+
+
+async def _member_of(
+    uow: UnitOfWork, merchant_id: uuid.UUID, body: OrderCreate, member_id: uuid.UUID | None
+) -> uuid.UUID | None:
+    if member_id is None and body.member_scan_id is not None:
+        member_id = await claim_scan_in(
+            uow.session,
+            merchant_id=merchant_id,
+            scan_id=body.member_scan_id,
+            location=body.fulfillment.location or "",
+        )
+    if member_id is None:
+        member_id = body.member_id
+    if member_id is None:
+        return None
+    return (await load_member(uow.session, merchant_id, member_id)).id
+
+
+async def _member_by_phone(
+    uow: UnitOfWork,
+    merchant_id: uuid.UUID,
+    phone: str,
+    name: str | None,
+    channel: str,
+    location: str | None,
+) -> uuid.UUID | None:
+    try:
+        e164 = normalize_phone(phone)
+    except InvalidPhone:
+        return None  # a platform's masked or virtual number: no member to attach
+    member, _ = await member_for_phone_in(
+        uow.session,
+        merchant_id=merchant_id,
+        phone=e164,
+        name=name,
+        channel=channel,
+        location=location,
+    )
+    return member.id
 
 
 async def settle_payment(
@@ -329,9 +419,12 @@ async def settle_payment(
     actor: str,
     history: list[OrderTransition] | None = None,
     reason: str | None = None,
+    kind: TenderKind = TenderKind.PROVIDER,
+    reference: str | None = None,
 ) -> None:
-    """Mark a pending order paid in the caller's transaction: its held stock becomes a sale
-    and a pickup order gets its code."""
+    """Mark a pending order paid in the caller's transaction: ``amount`` is the money part
+    (what the member's tenders left); its held stock becomes a sale, a pickup order gets its
+    code, and its member gets the visit and the spend."""
     for alloc in order.allocations or []:
         await close_in(
             uow.session,
@@ -341,7 +434,10 @@ async def settle_payment(
             actor=actor,
             honour_expiry=False,
         )
-    order.paid_total = (order.paid_total or 0) + amount
+    tenders = await add_payment_tender(
+        uow.session, order, kind=kind, amount=amount, reference=reference
+    )
+    order.paid_total = sum(t.amount for t in tenders)
     order.payment_status = PaymentStatus.PAID.value
     order.expires_at = None
     if order.fulfillment_type == FulfillmentType.PICKUP.value:
@@ -356,6 +452,23 @@ async def settle_payment(
         event="order.paid",
         history=history,
     )
+    if order.member_id is not None:
+        record_activity_in(
+            uow.session,
+            merchant_id=order.merchant_id,
+            member_id=order.member_id,
+            kind=ActivityKind.ORDER,
+            channel=order.channel,
+            location=order.location_code,
+            order_id=order.id,
+        )
+        await spend_changed_in(
+            uow.session,
+            merchant_id=order.merchant_id,
+            member_id=order.member_id,
+            order_id=order.id,
+            amount=order.paid_total - points_amount(tenders),
+        )
 
 
 async def _existing_by_external_id(
@@ -382,8 +495,13 @@ async def place_order(
     actor: str,
     idempotency_key: str | None,
     payment_timeout_seconds: int,
+    member_id: uuid.UUID | None = None,
 ) -> PlacedOrder:
-    """Take an order from any channel: route, price, hold stock, write — or refuse cleanly."""
+    """Take an order from any channel: route, price, hold stock, write — or refuse cleanly.
+
+    The order's member is ``member_id`` (a signed-in customer), else the member of
+    ``body.member_scan_id`` (claimed by this order) or ``body.member_id``, else the one with
+    the customer's phone."""
     payload = body.model_dump(mode="json")
     scope = "orders.create"
     stored = await lookup(
@@ -401,6 +519,7 @@ async def place_order(
         plan = await plan_order(db=db, merchant_id=merchant_id, body=body)
 
         async def action(uow: UnitOfWork, plan: Plan = plan) -> tuple[int, Any]:
+            member = await _member_of(uow, merchant_id, body, member_id)
             view = await write_order(
                 uow,
                 merchant_id=merchant_id,
@@ -416,6 +535,10 @@ async def place_order(
                 actor=actor,
                 payment_timeout_seconds=payment_timeout_seconds,
                 paid=enters_paid(body.channel),
+                member_id=member,
+                tenders=TenderRequest(body.tenders.points, body.tenders.wallet)
+                if body.tenders
+                else None,
             )
             return 201, view
 

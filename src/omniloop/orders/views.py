@@ -9,8 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniloop.orders.errors import OrderNotFound
-from omniloop.orders.models import Order, OrderLine, OrderTransition
-from omniloop.orders.schemas import CustomerOut, OrderLineOut, OrderOut, TransitionOut
+from omniloop.orders.models import Order, OrderLine, OrderTender, OrderTransition
+from omniloop.orders.schemas import (
+    CustomerOut,
+    OrderLineOut,
+    OrderOut,
+    TenderOut,
+    TransitionOut,
+)
 
 PICKUP_QR_PREFIX = "omniloop:pickup:"
 
@@ -23,9 +29,14 @@ def pickup_qr(order: Order) -> str | None:
 
 
 def order_view(
-    order: Order, lines: list[OrderLine], history: list[OrderTransition]
+    order: Order,
+    lines: list[OrderLine],
+    history: list[OrderTransition],
+    tenders: list[OrderTender] | None = None,
 ) -> dict[str, Any]:
     """The full order resource (pickup code included; callers redact it per role)."""
+    tenders = tenders or []
+    tendered = sum(t.amount for t in tenders)
     return OrderOut(
         id=order.id,
         number=order.number,
@@ -34,6 +45,7 @@ def order_view(
         status=order.status,
         payment_status=order.payment_status,
         location=order.location_code,
+        member_id=order.member_id,
         customer=CustomerOut(phone=order.customer_phone, name=order.customer_name),
         lines=[
             OrderLineOut(
@@ -56,6 +68,17 @@ def order_view(
         paid_total=order.paid_total,
         refunded_total=order.refunded_total,
         net_total=order.paid_total - order.refunded_total,
+        amount_due=0 if order.paid_total > 0 else max(0, order.total - tendered),
+        tenders=[
+            TenderOut(
+                kind=t.kind,
+                amount=t.amount,
+                points=t.points,
+                refunded_amount=t.refunded_amount,
+                refunded_points=t.refunded_points,
+            )
+            for t in tenders
+        ],
         currency=order.currency,
         adjustments=order.adjustments or [],
         fulfillment=order.fulfillment or {},
@@ -117,4 +140,11 @@ async def load_view(session: AsyncSession, order: Order) -> dict[str, Any]:
             )
         )
     )
-    return order_view(order, lines, history)
+    tenders = list(
+        await session.scalars(
+            select(OrderTender)
+            .where(OrderTender.merchant_id == order.merchant_id, OrderTender.order_id == order.id)
+            .order_by(OrderTender.tender_no)
+        )
+    )
+    return order_view(order, lines, history, tenders)

@@ -11,9 +11,19 @@ from fastapi.responses import JSONResponse
 
 from omniloop.config import Settings
 from omniloop.db import UnitOfWork
-from omniloop.deps import IdempotencyKey, SettingsDep, UowDep, checked_idempotency_key, require
+from omniloop.deps import (
+    IdempotencyKey,
+    SettingsDep,
+    UowDep,
+    checked_idempotency_key,
+    ensure_member_access,
+    require,
+    require_self_or,
+)
 from omniloop.errors import Forbidden
+from omniloop.loyalty.errors import TopUpNotFound
 from omniloop.merchants.domain import Permission, Principal
+from omniloop.orders.errors import OrderNotFound
 from omniloop.orders.models import Order
 from omniloop.payments import service
 from omniloop.payments.domain import Outcome
@@ -25,20 +35,32 @@ from omniloop.payments.schemas import (
     RefundCreate,
     RefundResult,
     SandboxOutcomeOut,
+    TopUpCreate,
+    TopUpOut,
+    TopUpRefundCreate,
+    TopUpRefundResult,
 )
 
 router = APIRouter(tags=["payments"])
 
-Writer = Annotated[Principal, Depends(require(Permission.ORDERS_WRITE))]
+Writer = Annotated[Principal, Depends(require_self_or(Permission.ORDERS_WRITE))]
 Refunder = Annotated[Principal, Depends(require(Permission.PAYMENTS_REFUND))]
+TopUpSeller = Annotated[Principal, Depends(require_self_or(Permission.WALLET_TOP_UP))]
+TopUpReader = Annotated[Principal, Depends(require_self_or(Permission.MEMBERS_READ))]
 
 
 def _access(principal: Principal) -> Callable[[Order], None]:
     def authorize(order: Order) -> None:
+        if principal.is_customer and order.member_id != principal.member_id:
+            raise OrderNotFound(f"no order {order.id}")  # not theirs: not there
         if principal.location_bound and order.location_code not in principal.locations:
             raise Forbidden("this key does not act for the order's location")
 
     return authorize
+
+
+def _member_access(principal: Principal) -> Callable[[uuid.UUID], None]:
+    return lambda member_id: ensure_member_access(principal, member_id)
 
 
 @router.post(
@@ -131,6 +153,7 @@ async def _simulate(
         payment_id=payment_id,
         outcome=outcome,
         authorize=_access(principal),
+        authorize_member=_member_access(principal),
     )
 
 
@@ -152,3 +175,87 @@ async def sandbox_fail(
 ) -> dict[str, Any]:
     """Sandbox: the customer's payment fails; the signed callback follows asynchronously."""
     return await _simulate(payment_id, Outcome.FAILED, principal, uow, settings)
+
+
+@router.post(
+    "/members/{member_id}/wallet/top-ups",
+    status_code=201,
+    response_model=TopUpOut,
+    tags=["members"],
+    responses={422: {"description": "unknown_provider"}},
+)
+async def create_top_up(
+    member_id: uuid.UUID,
+    body: TopUpCreate,
+    principal: TopUpSeller,
+    uow: UowDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Top up a member's wallet (储值充值): pay ``amount`` through the provider; once paid,
+    the wallet gets the amount plus the program's bonus for it."""
+    ensure_member_access(principal, member_id)
+    outcome = await service.create_top_up(
+        uow=uow,
+        settings=settings,
+        merchant_id=principal.merchant_id,
+        member_id=member_id,
+        amount=body.amount,
+        provider=body.provider,
+        actor=principal.actor,
+        idempotency_key=checked_idempotency_key(idempotency_key),
+    )
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+
+
+@router.get(
+    "/members/{member_id}/wallet/top-ups/{top_up_id}", response_model=TopUpOut, tags=["members"]
+)
+async def get_top_up(
+    member_id: uuid.UUID, top_up_id: uuid.UUID, principal: TopUpReader, uow: UowDep
+) -> dict[str, Any]:
+    """A top-up and its payment: poll it until the provider's callback has settled it."""
+    ensure_member_access(principal, member_id)
+
+    def authorize(owner: uuid.UUID) -> None:
+        if owner != member_id:
+            raise TopUpNotFound(f"no top-up {top_up_id} for member {member_id}")
+        ensure_member_access(principal, owner)
+
+    return await service.get_top_up(
+        uow=uow, merchant_id=principal.merchant_id, top_up_id=top_up_id, authorize_member=authorize
+    )
+
+
+@router.post(
+    "/members/{member_id}/wallet/top-ups/{top_up_id}/refunds",
+    status_code=201,
+    response_model=TopUpRefundResult,
+    tags=["members"],
+    responses={409: {"description": "tender_refused, no_refundable_payment"}},
+)
+async def refund_top_up(
+    member_id: uuid.UUID,
+    top_up_id: uuid.UUID,
+    body: TopUpRefundCreate,
+    principal: Refunder,
+    uow: UowDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Refund what is left of a top-up's principal (or ``amount`` of it) to the customer;
+    the matching share of its bonus is forfeited."""
+    outcome = await service.refund_top_up(
+        uow=uow,
+        settings=settings,
+        merchant_id=principal.merchant_id,
+        member_id=member_id,
+        top_up_id=top_up_id,
+        amount=body.amount,
+        reason=body.reason,
+        actor=principal.actor,
+        idempotency_key=checked_idempotency_key(idempotency_key),
+    )
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)

@@ -23,12 +23,14 @@ from omniloop.shared.clock import utcnow
 
 
 class Payment(MerchantScoped, Base):
-    """One attempt to collect an order's total through a provider."""
+    """One attempt to collect money through a provider: what an order still owes after its
+    points and wallet tenders, or a wallet top-up."""
 
     __tablename__ = "payment"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    order_id: Mapped[uuid.UUID]
+    order_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    top_up_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     provider: Mapped[str] = mapped_column(String(40))
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
@@ -47,9 +49,14 @@ class Payment(MerchantScoped, Base):
         ForeignKeyConstraint(
             ["merchant_id", "order_id"], ["sales_order.merchant_id", "sales_order.id"]
         ),
+        ForeignKeyConstraint(["merchant_id", "top_up_id"], ["top_up.merchant_id", "top_up.id"]),
         Index(None, "merchant_id", "order_id", "created_at"),
+        Index(None, "merchant_id", "top_up_id"),
         Index(None, "merchant_id", "provider", "provider_ref"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
+        CheckConstraint(
+            "(order_id IS NULL) <> (top_up_id IS NULL)", name="pays_one_order_or_top_up"
+        ),
     )
 
 
@@ -59,7 +66,7 @@ class Refund(MerchantScoped, Base):
     __tablename__ = "refund"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    order_id: Mapped[uuid.UUID]
+    order_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     payment_id: Mapped[uuid.UUID]
     amount: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str | None] = mapped_column(String(500), default=None)

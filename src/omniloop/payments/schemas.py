@@ -21,7 +21,8 @@ class PaymentCreate(BaseModel):
 
 class PaymentOut(BaseModel):
     id: uuid.UUID
-    order_id: uuid.UUID
+    order_id: uuid.UUID | None
+    top_up_id: uuid.UUID | None = None
     provider: str
     amount: int
     currency: str
@@ -67,7 +68,7 @@ class RefundCreate(BaseModel):
 
 class RefundOut(BaseModel):
     id: uuid.UUID
-    order_id: uuid.UUID
+    order_id: uuid.UUID | None
     payment_id: uuid.UUID
     amount: int
     reason: str | None
@@ -87,8 +88,15 @@ class OrderTotals(BaseModel):
 
 
 class RefundResult(BaseModel):
-    refund: RefundOut
+    refund: RefundOut | None = Field(
+        description="The money given back through the provider (none when the refund went "
+        "entirely to points and wallet)."
+    )
     order: OrderTotals
+    tenders: dict[str, int] = Field(
+        default_factory=dict, description="How much of the refund went to each tender."
+    )
+    points_returned: int = 0
 
 
 class SandboxOutcomeOut(BaseModel):
@@ -101,3 +109,37 @@ class CallbackAck(BaseModel):
     received: bool = True
     applied: bool
     payment_status: str
+
+
+class TopUpCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT, strict=True, description="minor units")]
+    provider: Annotated[str, StringConstraints(min_length=1, max_length=40, strip_whitespace=True)]
+
+
+class TopUpOut(BaseModel):
+    id: uuid.UUID
+    member_id: uuid.UUID
+    amount: int
+    bonus: int = Field(description="Added by the merchant's rule once paid; not refundable.")
+    currency: str
+    status: str
+    rule: dict[str, Any] | None
+    refunded_amount: int
+    created_at: datetime
+    paid_at: datetime | None
+    payment: PaymentOut | None
+
+
+class TopUpRefundCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT, strict=True)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class TopUpRefundResult(BaseModel):
+    top_up: TopUpOut
+    refunded: int
+    bonus_forfeited: int

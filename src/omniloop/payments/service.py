@@ -15,12 +15,29 @@ from omniloop.db import UnitOfWork
 from omniloop.events import record_event
 from omniloop.idempotency import Outcome as IdempotentOutcome
 from omniloop.idempotency import run_once
-from omniloop.orders.domain import OrderStatus
+from omniloop.loyalty.errors import TopUpNotFound
+from omniloop.loyalty.models import TopUp
+from omniloop.loyalty.topups import (
+    fail_top_up_in,
+    load_top_up,
+    open_top_up_in,
+    refund_top_up_in,
+    settle_top_up_in,
+)
+from omniloop.members.identity import load_member
+from omniloop.orders.domain import OrderStatus, TenderKind
 from omniloop.orders.lifecycle import apply_refund
 from omniloop.orders.models import Order
 from omniloop.orders.service import settle_payment
+from omniloop.orders.tenders import amount_due
 from omniloop.orders.views import load_order
-from omniloop.payments.domain import Outcome, PaymentStatus, RefundStatus, applies
+from omniloop.payments.domain import (
+    CallbackEvent,
+    Outcome,
+    PaymentStatus,
+    RefundStatus,
+    applies,
+)
 from omniloop.payments.errors import (
     InvalidCallback,
     NothingToRefund,
@@ -31,7 +48,13 @@ from omniloop.payments.errors import (
 )
 from omniloop.payments.models import Payment, PaymentCredential, Refund, SandboxCallback
 from omniloop.payments.providers import PaymentProvider, PaymentRequest, get_provider
-from omniloop.payments.schemas import OrderTotals, PaymentOut, RefundOut, SandboxOutcomeOut
+from omniloop.payments.schemas import (
+    OrderTotals,
+    PaymentOut,
+    RefundOut,
+    SandboxOutcomeOut,
+    TopUpOut,
+)
 from omniloop.shared.clock import utcnow
 from omniloop.shared.ids import new_id
 
@@ -42,12 +65,14 @@ def payment_view(payment: Payment) -> dict[str, Any]:
     return PaymentOut.model_validate(payment, from_attributes=True).model_dump(mode="json")
 
 
-def _request(payment: Payment, order: Order) -> PaymentRequest:
+def _request(payment: Payment, order: Order | TopUp) -> PaymentRequest:
+    """What the provider is told; a top-up is named like an order (``topup-<id>``)."""
+    reference = order.number if isinstance(order, Order) else f"topup-{order.id.hex[:16]}"
     return PaymentRequest(
         merchant_id=payment.merchant_id,
         payment_id=payment.id,
         order_id=order.id,
-        order_number=order.number,
+        order_number=reference,
         amount=payment.amount,
         currency=payment.currency,
         provider_ref=payment.provider_ref,
@@ -91,7 +116,7 @@ async def create_payment(
             id=new_id(),
             order_id=order.id,
             provider=gateway.name,
-            amount=order.total,
+            amount=await amount_due(uow.session, order),
             currency=order.currency,
             status=PaymentStatus.PENDING.value,
             created_by=actor,
@@ -106,7 +131,11 @@ async def create_payment(
             uow.session,
             merchant_id=merchant_id,
             type="payment.created",
-            data={"payment_id": str(payment.id), "order_id": str(order.id), "amount": order.total},
+            data={
+                "payment_id": str(payment.id),
+                "order_id": str(order.id),
+                "amount": payment.amount,
+            },
         )
         view = payment_view(payment)
         await uow.commit()
@@ -148,6 +177,12 @@ async def handle_callback(
             raise PaymentNotFound(f"no {gateway.name} payment {event.payment_id}")
         if not applies(PaymentStatus(payment.status)):
             return {"received": True, "applied": False, "payment_status": payment.status}
+        if payment.top_up_id is not None:
+            await _apply_top_up_callback(uow, gateway, payment, event)
+            ack = {"received": True, "applied": True, "payment_status": payment.status}
+            await uow.commit()
+            return ack
+        assert payment.order_id is not None
         # Lock the order before changing anything so a racing expiry sees our result.
         order = await load_order(uow.session, merchant_id, payment.order_id, lock=True)
         payment.settled_at = utcnow()
@@ -161,11 +196,18 @@ async def handle_callback(
             record_event(uow.session, merchant_id=merchant_id, type="payment.succeeded", data=data)
             payable = (
                 order.status == OrderStatus.PENDING_PAYMENT.value
-                and event.amount == payment.amount == order.total
+                and event.amount == payment.amount == await amount_due(uow.session, order)
             )
             if payable:
                 payment.applied = True
-                await settle_payment(uow, order, amount=payment.amount, actor=actor)
+                await settle_payment(
+                    uow,
+                    order,
+                    amount=payment.amount,
+                    actor=actor,
+                    kind=TenderKind.PROVIDER,
+                    reference=str(payment.id),
+                )
             else:
                 await _refund_unpayable(uow, gateway, payment, order, amount=event.amount)
         ack = {"received": True, "applied": True, "payment_status": payment.status}
@@ -173,8 +215,38 @@ async def handle_callback(
     return ack
 
 
+async def _apply_top_up_callback(
+    uow: UnitOfWork, gateway: PaymentProvider, payment: Payment, event: CallbackEvent
+) -> None:
+    assert payment.top_up_id is not None
+    top_up = await load_top_up(uow.session, payment.merchant_id, payment.top_up_id, lock=True)
+    payment.settled_at = utcnow()
+    data = {"payment_id": str(payment.id), "top_up_id": str(top_up.id)}
+    if event.outcome is Outcome.FAILED:
+        payment.status = PaymentStatus.FAILED.value
+        fail_top_up_in(top_up)
+        record_event(uow.session, merchant_id=payment.merchant_id, type="payment.failed", data=data)
+        return
+    payment.status = PaymentStatus.SUCCEEDED.value
+    record_event(uow.session, merchant_id=payment.merchant_id, type="payment.succeeded", data=data)
+    if event.amount == payment.amount == top_up.amount and await settle_top_up_in(
+        uow.session, top_up, actor=f"provider:{gateway.name}"
+    ):
+        payment.applied = True
+        return
+    await _refund_unpayable(
+        uow, gateway, payment, top_up, amount=event.amount, why=f"top-up was {top_up.status}"
+    )
+
+
 async def _refund_unpayable(
-    uow: UnitOfWork, gateway: PaymentProvider, payment: Payment, order: Order, *, amount: int
+    uow: UnitOfWork,
+    gateway: PaymentProvider,
+    payment: Payment,
+    order: Order | TopUp,
+    *,
+    amount: int,
+    why: str | None = None,
 ) -> None:
     refund_id = new_id()
     gateway_refund = await gateway.refund(_request(payment, order), amount, refund_id)
@@ -182,10 +254,10 @@ async def _refund_unpayable(
         Refund(
             merchant_id=payment.merchant_id,
             id=refund_id,
-            order_id=order.id,
+            order_id=payment.order_id,
             payment_id=payment.id,
             amount=amount,
-            reason=f"order was {order.status} when the payment arrived",
+            reason=why or f"order was {order.status} when the payment arrived",
             lines=[],
             restock=False,
             status=gateway_refund.status.value,
@@ -200,7 +272,8 @@ async def _refund_unpayable(
         type="payment.refunded",
         data={
             "payment_id": str(payment.id),
-            "order_id": str(order.id),
+            "order_id": str(payment.order_id) if payment.order_id else None,
+            "top_up_id": str(payment.top_up_id) if payment.top_up_id else None,
             "refund_id": str(refund_id),
             "amount": amount,
             "automatic": True,
@@ -218,6 +291,65 @@ def _totals(order: Order) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
+async def _refund_through_provider(
+    uow: UnitOfWork,
+    settings: Settings,
+    order: Order,
+    amount: int,
+    line_qtys: dict[str, int] | None,
+    restock: bool,
+    reason: str | None,
+    actor: str,
+) -> dict[str, Any]:
+    payment = await uow.session.scalar(
+        select(Payment)
+        .where(
+            Payment.merchant_id == order.merchant_id,
+            Payment.order_id == order.id,
+            Payment.status == PaymentStatus.SUCCEEDED.value,
+            Payment.applied.is_(True),
+        )
+        .order_by(Payment.settled_at.desc())
+        .limit(1)
+    )
+    if payment is None:
+        raise NothingToRefund(f"order {order.number} has no payment taken through Omniloop")
+    refund_id = new_id()
+    gateway = get_provider(payment.provider, settings)
+    result = await gateway.refund(_request(payment, order), amount, refund_id)
+    if result.status is RefundStatus.FAILED:
+        raise ProviderRefused(f"{payment.provider} refused the refund")
+    refund = Refund(
+        merchant_id=order.merchant_id,
+        id=refund_id,
+        order_id=order.id,
+        payment_id=payment.id,
+        amount=amount,
+        reason=reason,
+        lines=[{"sku": s, "qty": q} for s, q in sorted((line_qtys or {}).items())],
+        restock=restock,
+        status=result.status.value,
+        provider_ref=result.provider_ref,
+        created_by=actor,
+        created_at=utcnow(),
+    )
+    uow.session.add(refund)
+    record_event(
+        uow.session,
+        merchant_id=order.merchant_id,
+        type="payment.refunded",
+        data={
+            "payment_id": str(payment.id),
+            "order_id": str(order.id),
+            "refund_id": str(refund_id),
+            "amount": amount,
+            "automatic": False,
+        },
+    )
+    await uow.session.flush()
+    return RefundOut.model_validate(refund, from_attributes=True).model_dump(mode="json")
+
+
 async def refund_order(
     *,
     uow: UnitOfWork,
@@ -232,25 +364,13 @@ async def refund_order(
     idempotency_key: str | None,
     authorize: Authorize,
 ) -> IdempotentOutcome:
-    """Refund units or an amount of a paid order through its payment's provider."""
+    """Refund units or an amount of a paid order: each tender's share goes back where it
+    came from (points and wallet to the member, money through the payment's provider)."""
 
     async def action(uow: UnitOfWork) -> tuple[int, Any]:
         order = await load_order(uow.session, merchant_id, order_id, lock=True)
         authorize(order)
-        payment = await uow.session.scalar(
-            select(Payment)
-            .where(
-                Payment.merchant_id == merchant_id,
-                Payment.order_id == order.id,
-                Payment.status == PaymentStatus.SUCCEEDED.value,
-                Payment.applied.is_(True),
-            )
-            .order_by(Payment.settled_at.desc())
-            .limit(1)
-        )
-        if payment is None:
-            raise NothingToRefund(f"order {order.number} has no payment taken through Omniloop")
-        refunded = await apply_refund(
+        split = await apply_refund(
             uow,
             order,
             amount=amount,
@@ -259,41 +379,23 @@ async def refund_order(
             actor=actor,
             reason=reason,
         )
-        refund_id = new_id()
-        gateway = get_provider(payment.provider, settings)
-        result = await gateway.refund(_request(payment, order), refunded, refund_id)
-        if result.status is RefundStatus.FAILED:
-            raise ProviderRefused(f"{payment.provider} refused the refund")
-        refund = Refund(
-            merchant_id=merchant_id,
-            id=refund_id,
-            order_id=order.id,
-            payment_id=payment.id,
-            amount=refunded,
-            reason=reason,
-            lines=[{"sku": s, "qty": q} for s, q in sorted((line_qtys or {}).items())],
-            restock=restock,
-            status=result.status.value,
-            provider_ref=result.provider_ref,
-            created_by=actor,
-            created_at=utcnow(),
-        )
-        uow.session.add(refund)
-        record_event(
-            uow.session,
-            merchant_id=merchant_id,
-            type="payment.refunded",
-            data={
-                "payment_id": str(payment.id),
-                "order_id": str(order.id),
-                "refund_id": str(refund_id),
-                "amount": refunded,
-                "automatic": False,
-            },
-        )
-        await uow.session.flush()
-        refund_view = RefundOut.model_validate(refund, from_attributes=True).model_dump(mode="json")
-        return 201, {"refund": refund_view, "order": _totals(order)}
+        if split.amount(TenderKind.EXTERNAL) > 0:
+            raise NothingToRefund(
+                f"order {order.number} was paid outside Omniloop (at the till or through a "
+                "platform): refund it there"
+            )
+        refund_view = None
+        to_provider = split.amount(TenderKind.PROVIDER)
+        if to_provider > 0:
+            refund_view = await _refund_through_provider(
+                uow, settings, order, to_provider, line_qtys, restock, reason, actor
+            )
+        return 201, {
+            "refund": refund_view,
+            "order": _totals(order),
+            "tenders": {kind.value: part for kind, part in split.by_kind.items()},
+            "points_returned": split.points_returned,
+        }
 
     return await run_once(
         uow=uow,
@@ -318,6 +420,7 @@ async def simulate_outcome(
     payment_id: uuid.UUID,
     outcome: Outcome,
     authorize: Authorize,
+    authorize_member: Callable[[uuid.UUID], None] | None = None,
 ) -> dict[str, Any]:
     """Sandbox only: the customer pays (or fails to); the signed callback is queued."""
     from omniloop.payments.sandbox import NAME
@@ -332,8 +435,11 @@ async def simulate_outcome(
         )
         if payment is None or payment.provider != NAME:
             raise PaymentNotFound(f"no sandbox payment {payment_id}")
-        order = await load_order(uow.session, merchant_id, payment.order_id)
-        authorize(order)
+        if payment.order_id is not None:
+            authorize(await load_order(uow.session, merchant_id, payment.order_id))
+        elif payment.top_up_id is not None and authorize_member is not None:
+            top_up = await load_top_up(uow.session, merchant_id, payment.top_up_id)
+            authorize_member(top_up.member_id)
         queued = await uow.session.scalar(
             select(SandboxCallback).where(
                 SandboxCallback.merchant_id == merchant_id,
@@ -358,3 +464,162 @@ async def simulate_outcome(
         )
         await uow.commit()
     return SandboxOutcomeOut(payment_id=payment_id, outcome=outcome.value).model_dump(mode="json")
+
+
+def top_up_view(top_up: TopUp, payment: Payment | None) -> dict[str, Any]:
+    return TopUpOut(
+        id=top_up.id,
+        member_id=top_up.member_id,
+        amount=top_up.amount,
+        bonus=top_up.bonus,
+        currency=top_up.currency,
+        status=top_up.status,
+        rule=top_up.rule or None,
+        refunded_amount=top_up.refunded_amount,
+        created_at=top_up.created_at,
+        paid_at=top_up.paid_at,
+        payment=PaymentOut.model_validate(payment, from_attributes=True) if payment else None,
+    ).model_dump(mode="json")
+
+
+async def create_top_up(
+    *,
+    uow: UnitOfWork,
+    settings: Settings,
+    merchant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    amount: int,
+    provider: str,
+    actor: str,
+    idempotency_key: str | None,
+) -> IdempotentOutcome:
+    """Open a top-up of ``amount`` and its payment with ``provider``; the wallet is credited
+    (with the rule's bonus) when the provider's callback says it was paid."""
+    gateway = get_provider(provider, settings)
+
+    async def action(uow: UnitOfWork) -> tuple[int, Any]:
+        member = await load_member(uow.session, merchant_id, member_id)
+        top_up = await open_top_up_in(
+            uow.session, merchant_id=merchant_id, member_id=member.id, amount=amount, actor=actor
+        )
+        payment = Payment(
+            merchant_id=merchant_id,
+            id=new_id(),
+            top_up_id=top_up.id,
+            provider=gateway.name,
+            amount=amount,
+            currency=top_up.currency,
+            status=PaymentStatus.PENDING.value,
+            applied=False,
+            created_by=actor,
+            created_at=utcnow(),
+        )
+        await provider_secret(uow.session, merchant_id, gateway.name)
+        opened = await gateway.create_payment(_request(payment, top_up))
+        payment.pay_url, payment.qr_payload = opened.pay_url, opened.qr_payload
+        payment.provider_ref = opened.provider_ref
+        uow.session.add(payment)
+        record_event(
+            uow.session,
+            merchant_id=merchant_id,
+            type="payment.created",
+            data={"payment_id": str(payment.id), "top_up_id": str(top_up.id), "amount": amount},
+        )
+        await uow.session.flush()
+        return 201, top_up_view(top_up, payment)
+
+    return await run_once(
+        uow=uow,
+        merchant_id=merchant_id,
+        scope=f"top_up:{member_id}",
+        key=idempotency_key,
+        payload={"amount": amount, "provider": provider},
+        action=action,
+    )
+
+
+async def _top_up_payment(session: AsyncSession, top_up: TopUp) -> Payment | None:
+    payment: Payment | None = await session.scalar(
+        select(Payment)
+        .where(Payment.merchant_id == top_up.merchant_id, Payment.top_up_id == top_up.id)
+        .order_by(Payment.created_at.desc())
+        .limit(1)
+    )
+    return payment
+
+
+async def get_top_up(
+    *,
+    uow: UnitOfWork,
+    merchant_id: uuid.UUID,
+    top_up_id: uuid.UUID,
+    authorize_member: Callable[[uuid.UUID], None],
+) -> dict[str, Any]:
+    """A top-up with its payment (to poll for the outcome)."""
+    async with uow.read_only():
+        top_up = await load_top_up(uow.session, merchant_id, top_up_id)
+        authorize_member(top_up.member_id)
+        return top_up_view(top_up, await _top_up_payment(uow.session, top_up))
+
+
+async def refund_top_up(
+    *,
+    uow: UnitOfWork,
+    settings: Settings,
+    merchant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    top_up_id: uuid.UUID,
+    amount: int | None,
+    reason: str | None,
+    actor: str,
+    idempotency_key: str | None,
+) -> IdempotentOutcome:
+    """Refund a top-up's unspent principal through its provider; its bonus share is
+    forfeited (taken out of the wallet with it)."""
+
+    async def action(uow: UnitOfWork) -> tuple[int, Any]:
+        top_up = await load_top_up(uow.session, merchant_id, top_up_id, lock=True)
+        if top_up.member_id != member_id:
+            raise TopUpNotFound(f"no top-up {top_up_id} for member {member_id}")
+        payment = await _top_up_payment(uow.session, top_up)
+        if payment is None or not payment.applied:
+            raise NothingToRefund(f"top-up {top_up_id} was not paid through Omniloop")
+        principal, forfeited = await refund_top_up_in(
+            uow.session, top_up, amount=amount, actor=actor
+        )
+        refund_id = new_id()
+        gateway = get_provider(payment.provider, settings)
+        result = await gateway.refund(_request(payment, top_up), principal, refund_id)
+        if result.status is RefundStatus.FAILED:
+            raise ProviderRefused(f"{payment.provider} refused the refund")
+        uow.session.add(
+            Refund(
+                merchant_id=merchant_id,
+                id=refund_id,
+                order_id=None,
+                payment_id=payment.id,
+                amount=principal,
+                reason=reason,
+                lines=[],
+                restock=False,
+                status=result.status.value,
+                provider_ref=result.provider_ref,
+                created_by=actor,
+                created_at=utcnow(),
+            )
+        )
+        await uow.session.flush()
+        return 201, {
+            "top_up": top_up_view(top_up, payment),
+            "refunded": principal,
+            "bonus_forfeited": forfeited,
+        }
+
+    return await run_once(
+        uow=uow,
+        merchant_id=merchant_id,
+        scope=f"top_up_refund:{top_up_id}",
+        key=idempotency_key,
+        payload={"amount": amount, "reason": reason},
+        action=action,
+    )

@@ -1,0 +1,1 @@
+"""Loyalty: the program, tiers, and the points and stored-value (wallet) ledgers."""

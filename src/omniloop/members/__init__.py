@@ -1,0 +1,1 @@
+"""Members (会员): one customer across every channel, recognised by phone."""
