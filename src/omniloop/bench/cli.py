@@ -128,6 +128,31 @@ def orders(
     )
 
 
+@app.command()
+def members(
+    database_url: UrlOpt = None,
+    clients: Annotated[int, typer.Option(min=1, max=500)] = 32,
+    seconds: Annotated[float, typer.Option(min=1, max=600)] = 10,
+    spread_members: Annotated[int, typer.Option("--members", min=1, max=1_000_000)] = 1_000,
+    tier_members: Annotated[int, typer.Option(min=1, max=10_000_000)] = 100_000,
+) -> None:
+    """Points/wallet postings per second (spread and one hot member) and tier recompute time."""
+    from omniloop.bench import members as bench
+
+    _emit(
+        asyncio.run(
+            bench.run(
+                url=database_url or bench_database_url(),
+                clients=clients,
+                seconds=seconds,
+                members=spread_members,
+                tier_members=tier_members,
+                console=console,
+            )
+        )
+    )
+
+
 @app.command("all")
 def run_all(
     database_url: UrlOpt = None,

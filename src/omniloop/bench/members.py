@@ -38,7 +38,7 @@ from omniloop.loyalty.domain import DEFAULT_PROGRAM, PointsKind, WalletKind
 from omniloop.loyalty.errors import InsufficientPoints, InsufficientWallet
 from omniloop.loyalty.ledger import post_points_in, post_wallet_in, spend_wallet_in
 from omniloop.loyalty.models import LoyaltyAccount
-from omniloop.loyalty.tiers import recompute_all_tiers
+from omniloop.loyalty.tiers import TierRun, recompute_all_tiers
 from omniloop.merchants.service import create_merchant
 from omniloop.migrate import upgrade
 from omniloop.shared.clock import utcnow
@@ -122,7 +122,7 @@ async def _copy_spend(
     return written
 
 
-def _postings(rng: random.Random) -> Posting:
+def _postings(rng: random.Random, merchant_id: uuid.UUID) -> Posting:
     """One posting of the mix: earn 35%, redeem 25%, top up 15%, pay from the wallet 25%."""
     roll = rng.random()
     expires = utcnow() + timedelta(days=400)
@@ -132,7 +132,7 @@ def _postings(rng: random.Random) -> Posting:
 
         async def earn(session: AsyncSession, member: uuid.UUID) -> None:
             await post_points_in(
-                session, merchant_id=_MERCHANT[0], member_id=member, points=points,
+                session, merchant_id=merchant_id, member_id=member, points=points,
                 kind=PointsKind.EARN, actor=ACTOR, expires_at=expires,
             )  # fmt: skip
 
@@ -142,7 +142,7 @@ def _postings(rng: random.Random) -> Posting:
 
         async def redeem(session: AsyncSession, member: uuid.UUID) -> None:
             await post_points_in(
-                session, merchant_id=_MERCHANT[0], member_id=member, points=-points,
+                session, merchant_id=merchant_id, member_id=member, points=-points,
                 kind=PointsKind.REDEEM, actor=ACTOR,
             )  # fmt: skip
 
@@ -151,7 +151,7 @@ def _postings(rng: random.Random) -> Posting:
 
         async def top_up(session: AsyncSession, member: uuid.UUID) -> None:
             await post_wallet_in(
-                session, merchant_id=_MERCHANT[0], member_id=member, principal=10_000,
+                session, merchant_id=merchant_id, member_id=member, principal=10_000,
                 bonus=1_000, kind=WalletKind.TOP_UP, currency="CNY", actor=ACTOR,
             )  # fmt: skip
 
@@ -160,14 +160,11 @@ def _postings(rng: random.Random) -> Posting:
 
     async def pay(session: AsyncSession, member: uuid.UUID) -> None:
         await spend_wallet_in(
-            session, merchant_id=_MERCHANT[0], member_id=member, amount=amount,
+            session, merchant_id=merchant_id, member_id=member, amount=amount,
             currency="CNY", actor=ACTOR,
         )  # fmt: skip
 
     return pay
-
-
-_MERCHANT: list[uuid.UUID] = []
 
 
 @contextlib.asynccontextmanager
@@ -191,13 +188,13 @@ async def _ticking(progress: Progress, label: str, seconds: float) -> AsyncItera
 
 
 async def _postings_load(
-    db: Database, name: str, members: list[uuid.UUID], *, clients: int, seconds: float,
-    progress: Progress,
+    db: Database, name: str, merchant_id: uuid.UUID, members: list[uuid.UUID], *,
+    clients: int, seconds: float, progress: Progress,
 ) -> LoadResult:  # fmt: skip
     rng = random.Random(name)
 
     async def one(_: int) -> int:
-        posting = _postings(rng)
+        posting = _postings(rng, merchant_id)
         member = rng.choice(members)
         async with db.uow() as uow:
             try:
@@ -225,7 +222,7 @@ async def _negative_balances(db: Database, merchant_id: uuid.UUID) -> int:
         )
 
 
-async def _timed(label: str, work: Awaitable[object]) -> tuple[float, object]:
+async def _timed(work: Awaitable[TierRun]) -> tuple[float, TierRun]:
     t0 = time.perf_counter()
     result = await work
     return time.perf_counter() - t0, result
@@ -253,7 +250,6 @@ async def run(
     try:
         merchant, _ = await create_merchant(uow=db.uow(), name="Bench Members")
         tiers_merchant, _ = await create_merchant(uow=db.uow(), name="Bench Tiers")
-        _MERCHANT[:] = [merchant.merchant_id]
         conn = await asyncpg.connect(_dsn(url))
         try:
             with Progress(console=console) as progress:
@@ -263,12 +259,12 @@ async def run(
                 hot = spread_members.pop()
                 results = [
                     await _postings_load(
-                        db, "spread", spread_members, clients=clients, seconds=seconds,
-                        progress=progress,
+                        db, "spread", merchant.merchant_id, spread_members, clients=clients,
+                        seconds=seconds, progress=progress,
                     ),
                     await _postings_load(
-                        db, "hot_member", [hot], clients=clients, seconds=seconds,
-                        progress=progress,
+                        db, "hot_member", merchant.merchant_id, [hot], clients=clients,
+                        seconds=seconds, progress=progress,
                     ),
                 ]  # fmt: skip
                 now = utcnow()
@@ -289,7 +285,7 @@ async def run(
             extra = {"members": len(spread_members) if result.name == "spread" else 1}
             lines.append(result.summary(**extra, ok=ok, refused=refused))
             table.add_row(
-                f"{result.name} ({extra['members']:,} members)",
+                f"{result.name} ({extra['members']:,})",
                 f"{len(result.latencies) / result.seconds:,.0f}",
                 f"{result.percentile(50):.1f}",
                 f"{result.percentile(95):.1f}",
@@ -313,12 +309,10 @@ async def run(
         later = now + timedelta(days=90)
         for label, at in (("first", now), ("unchanged", now), ("90 days later", later)):
             with console.status(f"recomputing tiers ({label})"):
-                elapsed, run_result = await _timed(
-                    label,
-                    recompute_all_tiers(db=db, merchant_id=tiers_merchant.merchant_id, now=at),
+                elapsed, tier_run = await _timed(
+                    recompute_all_tiers(db=db, merchant_id=tiers_merchant.merchant_id, now=at)
                 )
-            members_seen = getattr(run_result, "members", 0)
-            changed = getattr(run_result, "changed", 0)
+            members_seen, changed = tier_run.members, tier_run.changed
             lines.append(
                 f"scenario=tier_recompute run={label.replace(' ', '_')} seconds={elapsed:.2f} "
                 f"members={members_seen} changed={changed}"

@@ -441,3 +441,29 @@ def stock_plan(location_code: str, sku: str) -> int:
     low, high = (_STORE_STOCK if kind == STORE else _HUB_STOCK)[category]
     spread = zlib.crc32(f"{location_code}/{sku}".encode())
     return low + spread % (high - low + 1)
+
+
+# --------------------------------------------------------------------------- members
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    phone: str
+    name: str
+    channel: str
+    store: str  # the store whose join QR code signed them up
+    visits: tuple[tuple[str, ...], ...]  # POS orders rung up for them: SKUs, one unit each
+
+
+MEMBERS: tuple[DemoMember, ...] = (
+    DemoMember("13800138001", "王小明", "mini_program", "SH-001", (("MT-BROWN-M", "FT-MANGO-L"),)),
+    DemoMember("13800138002", "李华", "mini_program", "SH-001", (("MT-JASMINE-L",),) * 3),
+    DemoMember("13800138003", "张伟", "own_app", "SH-002", (("MT-OOLONG-M", "MT-TARO-L"),)),
+    DemoMember("13800138004", "刘洋", "pos", "SH-002", ()),
+    DemoMember("13800138005", "陈静", "mini_program", "SH-003", (("FT-MANGO-M",),) * 2),
+    DemoMember("13800138006", "杨帆", "own_app", "SH-004", (("MT-BROWN-L", "MT-TARO-M"),)),
+    DemoMember("13800138007", "赵敏", "pos", "SH-005", ()),
+    DemoMember("13800138008", "周杰", "mini_program", "SH-006", (("MT-JASMINE-M",),)),
+)
+"""Demo members, each signed up through a store's join QR code (flow 2), some with POS
+visits that completed and earned points."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from rich.console import Console
@@ -96,6 +98,52 @@ async def _populate(http: httpx.AsyncClient, console: Console) -> None:
             }
             _check(await http.put(f"/api/v1/inventory/{code}/{sku}", json=body), 200)
             progress.advance(task)
+        task = progress.add_task("members", total=len(data.MEMBERS))
+        for member in data.MEMBERS:
+            await _member(http, member)
+            progress.advance(task)
+
+
+def _lunchtime() -> str:
+    """Today at noon in the chain's time zone, when every demo store is open."""
+    now = datetime.now(ZoneInfo(data.TIMEZONE))
+    return now.replace(hour=12, minute=0, second=0, microsecond=0).isoformat()
+
+
+async def _member(http: httpx.AsyncClient, member: data.DemoMember) -> None:
+    """Sign a member up through its store's join QR code and ring up its visits at the POS."""
+    qr = _check(await http.get(f"/api/v1/locations/{member.store}/join-qr"), 200)
+    body = {
+        "phone": member.phone,
+        "name": member.name,
+        "channel": member.channel,
+        "join_token": qr["join_token"],
+    }
+    created = _check(await http.post("/api/v1/members", json=body), 200, 201)
+    for skus in member.visits:
+        order = _check(
+            await http.post(
+                "/api/v1/orders",
+                json={
+                    "channel": "pos",
+                    "member_id": created["id"],
+                    "lines": [{"sku": sku, "qty": 1} for sku in skus],
+                    "fulfillment": {
+                        "type": "dine_in",
+                        "location": member.store,
+                        "requested_time": _lunchtime(),
+                    },
+                },
+            ),
+            201,
+        )
+        for action in ("accept", "start", "ready", "complete"):
+            _check(
+                await http.post(
+                    f"/api/v1/orders/{order['id']}/transitions", json={"action": action}
+                ),
+                200,
+            )
 
 
 async def _demo_keys(db: Database, merchant_id: Any, existing_key_ids: list[Any]) -> dict[str, str]:

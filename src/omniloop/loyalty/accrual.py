@@ -40,12 +40,13 @@ async def member_discount(
     """The member's tier and the member-price discount percent it gives."""
     program = await load_program(session, merchant_id)
     account = await ensure_account_in(session, merchant_id, member_id, lock=False)
-    if not program.enabled or account.tier is None:
-        return account.tier, 0
+    code = account.tier or program.tiers[0].code  # a new member starts in the first tier
+    if not program.enabled:
+        return code, 0
     for tier in program.tiers:
-        if tier.code == account.tier:
+        if tier.code == code:
             return tier.code, tier.discount_percent
-    return account.tier, 0
+    return code, 0
 
 
 async def redeem_points_in(

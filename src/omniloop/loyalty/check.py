@@ -35,20 +35,24 @@ class LoyaltyDiscrepancy:
         )
 
 
-def _sums(model: Any, *columns: Any) -> Any:
+def _scoped(query: Any, model: Any, merchant_id: uuid.UUID | None) -> Any:
+    return query if merchant_id is None else query.where(model.merchant_id == merchant_id)
+
+
+def _sums(model: Any, merchant_id: uuid.UUID | None, *columns: Any) -> Any:
+    query = select(model.merchant_id, model.member_id, *columns)
     return (
-        select(model.merchant_id, model.member_id, *columns)
-        .group_by(model.merchant_id, model.member_id)
-        .subquery()
+        _scoped(query, model, merchant_id).group_by(model.merchant_id, model.member_id).subquery()
     )
 
 
-def _newest(model: Any, *columns: Any) -> Any:
+def _newest(model: Any, merchant_id: uuid.UUID | None, *columns: Any) -> Any:
     rank = func.row_number().over(
         partition_by=(model.merchant_id, model.member_id),
         order_by=(model.created_at.desc(), model.id.desc()),
     )
-    return select(model.merchant_id, model.member_id, *columns, rank.label("rank")).subquery()
+    query = select(model.merchant_id, model.member_id, *columns, rank.label("rank"))
+    return _scoped(query, model, merchant_id).subquery()
 
 
 def _joined(account: Any, sub: Any, *extra: Any) -> Any:
@@ -62,15 +66,17 @@ async def check_loyalty(
 ) -> tuple[int, list[LoyaltyDiscrepancy]]:
     """Compare every loyalty account with its ledgers; (accounts checked, discrepancies)."""
     a = LoyaltyAccount
-    points = _sums(PointsEntry, func.sum(PointsEntry.points).label("total"))
-    lots = _sums(PointsLot, func.sum(PointsLot.remaining).label("total"))
+    m = merchant_id
+    points = _sums(PointsEntry, m, func.sum(PointsEntry.points).label("total"))
+    lots = _sums(PointsLot, m, func.sum(PointsLot.remaining).label("total"))
     wallet = _sums(
         WalletEntry,
+        m,
         func.sum(WalletEntry.principal).label("principal"),
         func.sum(WalletEntry.bonus).label("bonus"),
     )
-    last_points = _newest(PointsEntry, PointsEntry.balance_after)
-    last_wallet = _newest(WalletEntry, WalletEntry.principal_after, WalletEntry.bonus_after)
+    last_points = _newest(PointsEntry, m, PointsEntry.balance_after)
+    last_wallet = _newest(WalletEntry, m, WalletEntry.principal_after, WalletEntry.bonus_after)
     query = (
         select(
             a.merchant_id,
@@ -92,13 +98,11 @@ async def check_loyalty(
         .outerjoin(last_points, _joined(a, last_points, last_points.c.rank == 1))
         .outerjoin(last_wallet, _joined(a, last_wallet, last_wallet.c.rank == 1))
     )
+    query = _scoped(query, a, merchant_id)
     orphans = [
-        _without_account(PointsEntry, PointsEntry.points, "points_balance"),
-        _without_account(WalletEntry, WalletEntry.principal + WalletEntry.bonus, "wallet_total"),
+        _without_account(PointsEntry, m, PointsEntry.points, "points_balance"),
+        _without_account(WalletEntry, m, WalletEntry.principal + WalletEntry.bonus, "wallet_total"),
     ]
-    if merchant_id is not None:
-        query = query.where(a.merchant_id == merchant_id)
-        orphans = [q.where(q.selected_columns[0] == merchant_id) for q in orphans]
     found: list[LoyaltyDiscrepancy] = []
     checked = 0
     async with uow.read_only():
@@ -116,7 +120,7 @@ async def check_loyalty(
     return checked, found
 
 
-def _without_account(model: Any, amount: Any, field: str) -> Any:
+def _without_account(model: Any, merchant_id: uuid.UUID | None, amount: Any, field: str) -> Any:
     """Ledger totals of members that have entries but no account."""
     a = LoyaltyAccount
     has_account = (
@@ -124,8 +128,9 @@ def _without_account(model: Any, amount: Any, field: str) -> Any:
         .where(a.merchant_id == model.merchant_id, a.member_id == model.member_id)
         .exists()
     )
+    query = select(model.merchant_id, model.member_id, func.sum(amount), literal(field))
     return (
-        select(model.merchant_id, model.member_id, func.sum(amount), literal(field))
+        _scoped(query, model, merchant_id)
         .where(~has_account)
         .group_by(model.merchant_id, model.member_id)
     )

@@ -4,7 +4,9 @@ import re
 import uuid
 
 PUBLIC = {(m, "/api/v1/channels/{merchant_id}/{connection_id}/push") for m in ("GET", "POST")} | {
-    ("POST", "/api/v1/payments/callbacks/sandbox")  # authenticated by its signature
+    ("POST", "/api/v1/payments/callbacks/sandbox"),  # authenticated by its signature
+    ("POST", "/api/v1/auth/otp"),  # customers sign in: phone + one-time code
+    ("POST", "/api/v1/auth/token"),
 }
 
 

@@ -38,3 +38,36 @@ async def test_a_refund_after_completion_reverses_points_in_proportion(db, shop)
     assert (await balances(shop))[0] == 45
     member = (await shop.get(f"/api/v1/members/{shop.member_id}")).json()
     assert member["lifetime_net_spend"] == 4500
+
+
+async def test_spending_past_a_threshold_moves_the_member_up_a_tier_and_earns_more(db, shop):
+    big = await place(shop, channel="pos", lines=[{"sku": "TEA", "qty": 70}])  # ¥1,050
+    assert big["total"] == 105_000
+    member = (await shop.get(f"/api/v1/members/{shop.member_id}")).json()
+    assert member["tier"] == "silver"  # 银卡 from ¥1,000 over 12 months
+    await complete(shop, big["id"])
+    assert (await balances(shop))[0] == 1050 * 110 // 100  # silver earns x1.1
+
+
+async def test_a_tier_with_a_member_discount_prices_the_members_orders_lower(shop):
+    program = (await shop.get("/api/v1/loyalty-program")).json()
+    program["tiers"][0]["discount_percent"] = 10
+    body = {
+        k: program[k]
+        for k in program
+        if k not in ("version", "is_default", "updated_at", "updated_by")
+    }
+    r = await shop.put("/api/v1/loyalty-program", json=body)
+    assert r.status_code == 200, r.text
+    order = await place(shop)  # 2 x TEA at 15.00
+    assert order["subtotal"] == 3000 and order["discount_total"] == 300 and order["total"] == 2700
+    assert {ln["price_rule"] for ln in order["lines"]} == {"tier:normal"}
+    r = await shop.post(
+        "/api/v1/orders",
+        json={
+            "channel": "own_app",
+            "lines": [{"sku": "TEA", "qty": 2}],
+            "fulfillment": {"type": "pickup", "location": "S1"},
+        },
+    )
+    assert r.json()["total"] == 3000  # no member, no member price

@@ -3,7 +3,7 @@
 import asyncio
 
 from omniloop.payments.check import check_payments
-from tests.api.tenders.conftest import balances, body, complete, grant, pay_rest, place
+from tests.api.tenders.conftest import balances, body, grant, pay_rest, place
 
 
 async def _stock(t, sku="TEA"):
@@ -139,7 +139,9 @@ async def test_concurrent_orders_never_spend_one_wallet_below_zero(app, db, shop
     results = await asyncio.gather(*(spend() for _ in range(attempts)))
     codes = sorted(r.status_code for r in results)
     assert codes.count(201) == 10, codes
-    assert all(c == 409 for c in codes if c != 201), [r.text for r in results if r.status_code >= 500]
+    assert all(c == 409 for c in codes if c != 201), [
+        r.text for r in results if r.status_code >= 500
+    ]
     assert await balances(shop) == (0, 0, 0)
     _, problems = await check_payments(uow=db.uow(), merchant_id=shop.merchant_id)
     assert problems == []

@@ -7,7 +7,7 @@ import uuid
 
 from omniloop.member_codes.errors import MemberScanInvalid
 from omniloop.member_codes.service import claim_scan_in
-from tests.api.customer_auth.conftest import ask_code, last_code, sign_in, trade
+from tests.api.customer_auth.conftest import sign_in
 from tests.api.member_codes.conftest import fresh_code, member_code, scans_url
 
 
@@ -35,20 +35,6 @@ async def test_two_screens_asking_at_once_get_one_code(shop):
     customer = await sign_in(shop)
     bodies = await asyncio.gather(*(member_code(shop, customer) for _ in range(5)))
     assert len({b["code"] for b in bodies}) == 1
-
-
-async def test_code_requests_at_once_send_one_code(tenant):
-    responses = await asyncio.gather(*(ask_code(tenant) for _ in range(5)))
-    statuses = sorted(r.status_code for r in responses)
-    assert statuses == [202, 429, 429, 429, 429], [r.text for r in responses]
-
-
-async def test_one_code_traded_twice_at_once_signs_in_once(tenant):
-    await ask_code(tenant)
-    code = await last_code(tenant)
-    responses = await asyncio.gather(*(trade(tenant, code) for _ in range(4)))
-    statuses = sorted(r.status_code for r in responses)
-    assert statuses == [200, 401, 401, 401], [r.text for r in responses]
 
 
 async def test_two_orders_claiming_one_scan_at_once_get_it_once(shop, db):
