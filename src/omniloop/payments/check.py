@@ -159,7 +159,7 @@ async def check_payments(
                         or_(
                             Order.paid_total != func.coalesce(tenders.c.amount, 0),
                             Order.refunded_total != func.coalesce(tenders.c.refunded, 0),
-                        )
+                        ),
                     ),
                     Order.merchant_id,
                 ),

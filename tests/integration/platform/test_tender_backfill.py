@@ -55,6 +55,7 @@ def test_orders_paid_before_tenders_get_one_tender_each(tmp_path):
             ).fetchall()
         )
     assert rows == [("A1", "provider", 3000, 1000), ("A2", "external", 2000, 0)]
+
     async def check():
         db = Database(url)
         try:
