@@ -211,6 +211,7 @@ def _record_transition(
             "channel": order.channel,
             "external_id": order.external_id,
             "location": order.location_code,
+            "member_id": str(order.member_id) if order.member_id else None,
             "from_status": previous,
             "status": to.value,
             "action": action,
