@@ -162,3 +162,4 @@ def run_all(
     reservations(database_url=database_url, seconds=seconds)
     nearby(database_url=database_url)
     routing(database_url=database_url)
+    members(database_url=database_url, seconds=seconds)
