@@ -18,7 +18,7 @@ from pydantic import (
 
 from omniloop.inventory.domain import MAX_QUANTITY
 from omniloop.orders.domain import CHANNEL_PATTERN, Action, FulfillmentType, OrderStatus
-from omniloop.shared.phone import InvalidPhone, normalize_phone
+from omniloop.shared.phone import InvalidPhone, contact_phone
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 
@@ -35,7 +35,7 @@ class CustomerIn(BaseModel):
         if value is None:
             return None
         try:
-            return normalize_phone(value)
+            return contact_phone(value)
         except InvalidPhone as exc:
             raise ValueError(str(exc)) from None
 

@@ -398,7 +398,7 @@ async def _member_by_phone(
     location: str | None,
 ) -> uuid.UUID | None:
     try:
-        e164 = normalize_phone(phone)
+        e164 = normalize_phone(phone, allow_extension=False)
     except InvalidPhone:
         return None  # a platform's masked or virtual number: no member to attach
     member, _ = await member_for_phone_in(

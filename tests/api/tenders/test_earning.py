@@ -71,3 +71,53 @@ async def test_a_tier_with_a_member_discount_prices_the_members_orders_lower(sho
         },
     )
     assert r.json()["total"] == 3000  # no member, no member price
+
+
+async def test_one_customer_across_channels_is_one_member_with_one_history(shop):
+    for channel, phone in (("pos", "138 0013 8000"), ("mini_program", "+86 138-0013-8000")):
+        b = {
+            "channel": channel,
+            "customer": {"phone": phone},
+            "lines": [{"sku": "BUN", "qty": 1}],
+            "fulfillment": {"type": "dine_in" if channel == "pos" else "pickup", "location": "S1"},
+        }
+        r = await shop.post("/api/v1/orders", json=b)
+        assert r.status_code == 201, r.text
+        assert r.json()["member_id"] == shop.member_id
+    member = (await shop.get(f"/api/v1/members/{shop.member_id}")).json()
+    assert member["order_count"] == 1  # the POS sale is paid; the app order awaits payment
+    assert set(member["channels_seen"]) >= {"pos"}
+    assert member["lifetime_net_spend"] == 1500
+
+
+async def test_a_shared_virtual_number_never_identifies_a_member(shop):
+    b = {
+        "channel": "pos",
+        "customer": {"phone": "13800138000,1234"},
+        "lines": [{"sku": "BUN", "qty": 1}],
+        "fulfillment": {"type": "dine_in", "location": "S1"},
+    }
+    r = await shop.post("/api/v1/orders", json=b)
+    assert r.status_code == 201, r.text
+    assert r.json()["member_id"] is None
+
+
+async def test_points_already_spent_cannot_be_taken_back_and_the_shortfall_is_recorded(db, shop):
+    first = await place(shop, channel="pos", lines=[{"sku": "TEA", "qty": 4}])  # 6000: 60 pts
+    await complete(shop, first["id"])
+    await place(shop, channel="pos", tenders={"points": 50})  # spends 50 of them
+    assert (await balances(shop))[0] == 10
+    from omniloop.orders.lifecycle import apply_refund
+    from omniloop.orders.views import load_order
+
+    async with db.uow() as uow:
+        o = await load_order(uow.session, shop.merchant_id, __import__("uuid").UUID(first["id"]))
+        await apply_refund(
+            uow, o, amount=6000, line_qtys=None, restock=False, actor="test", reason=None
+        )
+        await uow.commit()
+    assert (await balances(shop))[0] == 0  # never below zero
+    entries = (await shop.get(f"/api/v1/members/{shop.member_id}/points")).json()["items"]
+    reverse = next(e for e in entries if e["kind"] == "reverse")
+    assert reverse["points"] == -10
+    assert reverse["detail"]["wanted"] == -60  # 50 of the 60 to take back had been spent
