@@ -38,12 +38,12 @@ from omniloop.db import UnitOfWork, is_unique_violation
 from omniloop.errors import OmniloopError
 from omniloop.events import record_event
 from omniloop.members.domain import ActivityKind, MemberStatus
-from omniloop.members.identity import member_for_phone_in, record_activity_in
-from omniloop.members.join import apply_join_in, verify_join_token
+from omniloop.members.identity import record_activity_in
+from omniloop.members.join import join_member_in, verify_join_token
 from omniloop.members.models import Member
 from omniloop.merchants.domain import Principal, Role
 from omniloop.merchants.models import Merchant
-from omniloop.merchants.secrets import MerchantSecret, merchant_secret
+from omniloop.merchants.secrets import existing_merchant_secret, merchant_secret
 from omniloop.shared.clock import ensure_utc, utcnow
 from omniloop.shared.ids import new_id
 
@@ -162,18 +162,9 @@ async def _admit_in(
     location = None
     if join_token is not None:
         location = await verify_join_token(session, merchant_id, join_token)
-    member, created = await member_for_phone_in(
+    member, created = await join_member_in(
         session, merchant_id=merchant_id, phone=phone, name=None, channel=channel, location=location
     )
-    if location is not None:
-        await apply_join_in(
-            session,
-            merchant_id=merchant_id,
-            member=member,
-            created=created,
-            location=location,
-            channel=channel,
-        )
     record_activity_in(
         session,
         merchant_id=merchant_id,
@@ -261,15 +252,10 @@ async def authenticate_customer_token(*, uow: UnitOfWork, token: str) -> Princip
     merchant_id = tokens.claimed_merchant(token)
     async with uow.read_only():
         session = uow.session
-        secret = await session.scalar(
-            select(MerchantSecret.secret).where(
-                MerchantSecret.merchant_id == merchant_id,
-                MerchantSecret.purpose == TOKEN_PURPOSE,
-            )
-        )
+        secret = await existing_merchant_secret(session, merchant_id, TOKEN_PURPOSE)
         if secret is None:
             raise InvalidCustomerToken("the customer token is invalid")
-        claims = tokens.verify(token, bytes.fromhex(secret), merchant_id=merchant_id)
+        claims = tokens.verify(token, secret, merchant_id=merchant_id)
         status = await session.scalar(
             select(Member.status).where(
                 Member.merchant_id == merchant_id, Member.id == claims.member_id

@@ -28,7 +28,7 @@ from omniloop.members.domain import ActivityKind
 from omniloop.members.errors import InvalidJoinToken
 from omniloop.members.identity import member_for_phone_in, record_activity_in
 from omniloop.members.models import Member, MemberActivity
-from omniloop.merchants.secrets import MerchantSecret, merchant_secret
+from omniloop.merchants.secrets import existing_merchant_secret, merchant_secret
 
 JOIN_SECRET_PURPOSE = "join_qr"
 TOKEN_VERSION = "1"
@@ -99,13 +99,8 @@ async def issued_join_token_in(session: AsyncSession, token: str) -> tuple[uuid.
         merchant_id, location = parse_join_token(token)
     except InvalidJoinToken:
         return None
-    secret = await session.scalar(
-        select(MerchantSecret.secret).where(
-            MerchantSecret.merchant_id == merchant_id,
-            MerchantSecret.purpose == JOIN_SECRET_PURPOSE,
-        )
-    )
-    if secret is None or not _signed_with(bytes.fromhex(secret), token):
+    secret = await existing_merchant_secret(session, merchant_id, JOIN_SECRET_PURPOSE)
+    if secret is None or not _signed_with(secret, token):
         return None
     return merchant_id, location
 

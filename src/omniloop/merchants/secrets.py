@@ -30,6 +30,19 @@ class MerchantSecret(MerchantScoped, Base):
     __table_args__ = (ForeignKeyConstraint(["merchant_id"], ["merchant.merchant_id"]),)
 
 
+async def existing_merchant_secret(
+    session: AsyncSession, merchant_id: uuid.UUID, purpose: str
+) -> bytes | None:
+    """The merchant's secret for ``purpose`` if one was ever made (read-only: verifying
+    something signed with a secret that does not exist fails without creating one)."""
+    found = await session.scalar(
+        select(MerchantSecret.secret).where(
+            MerchantSecret.merchant_id == merchant_id, MerchantSecret.purpose == purpose
+        )
+    )
+    return None if found is None else bytes.fromhex(found)
+
+
 async def merchant_secret(session: AsyncSession, merchant_id: uuid.UUID, purpose: str) -> bytes:
     """The merchant's secret for ``purpose`` (``customer_token``, ``member_code``,
     ``join_qr``), created on first use in the caller's transaction."""

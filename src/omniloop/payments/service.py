@@ -91,6 +91,49 @@ async def provider_secret(session: AsyncSession, merchant_id: uuid.UUID, provide
     return credential.secret
 
 
+async def _open_payment(
+    uow: UnitOfWork,
+    gateway: PaymentProvider,
+    subject: Order | TopUp,
+    *,
+    amount: int,
+    currency: str,
+    actor: str,
+) -> Payment:
+    """Open a payment of ``amount`` for an order or a top-up at the gateway."""
+    is_order = isinstance(subject, Order)
+    payment = Payment(
+        merchant_id=subject.merchant_id,
+        id=new_id(),
+        order_id=subject.id if is_order else None,
+        top_up_id=None if is_order else subject.id,
+        provider=gateway.name,
+        amount=amount,
+        currency=currency,
+        status=PaymentStatus.PENDING.value,
+        applied=False,
+        created_by=actor,
+        created_at=utcnow(),
+    )
+    await provider_secret(uow.session, subject.merchant_id, gateway.name)
+    opened = await gateway.create_payment(_request(payment, subject))
+    payment.pay_url, payment.qr_payload = opened.pay_url, opened.qr_payload
+    payment.provider_ref = opened.provider_ref
+    uow.session.add(payment)
+    record_event(
+        uow.session,
+        merchant_id=subject.merchant_id,
+        type="payment.created",
+        data={
+            "payment_id": str(payment.id),
+            "order_id": str(payment.order_id) if payment.order_id else None,
+            "top_up_id": str(payment.top_up_id) if payment.top_up_id else None,
+            "amount": amount,
+        },
+    )
+    return payment
+
+
 async def create_payment(
     *,
     uow: UnitOfWork,
@@ -111,31 +154,13 @@ async def create_payment(
                 f"order {order.number} is {order.status}, not pending_payment",
                 status_now=order.status,
             )
-        payment = Payment(
-            merchant_id=merchant_id,
-            id=new_id(),
-            order_id=order.id,
-            provider=gateway.name,
+        payment = await _open_payment(
+            uow,
+            gateway,
+            order,
             amount=await amount_due(uow.session, order),
             currency=order.currency,
-            status=PaymentStatus.PENDING.value,
-            created_by=actor,
-            created_at=utcnow(),
-        )
-        await provider_secret(uow.session, merchant_id, gateway.name)
-        opened = await gateway.create_payment(_request(payment, order))
-        payment.pay_url, payment.qr_payload = opened.pay_url, opened.qr_payload
-        payment.provider_ref = opened.provider_ref
-        uow.session.add(payment)
-        record_event(
-            uow.session,
-            merchant_id=merchant_id,
-            type="payment.created",
-            data={
-                "payment_id": str(payment.id),
-                "order_id": str(order.id),
-                "amount": payment.amount,
-            },
+            actor=actor,
         )
         view = payment_view(payment)
         await uow.commit()
@@ -502,28 +527,8 @@ async def create_top_up(
         top_up = await open_top_up_in(
             uow.session, merchant_id=merchant_id, member_id=member.id, amount=amount, actor=actor
         )
-        payment = Payment(
-            merchant_id=merchant_id,
-            id=new_id(),
-            top_up_id=top_up.id,
-            provider=gateway.name,
-            amount=amount,
-            currency=top_up.currency,
-            status=PaymentStatus.PENDING.value,
-            applied=False,
-            created_by=actor,
-            created_at=utcnow(),
-        )
-        await provider_secret(uow.session, merchant_id, gateway.name)
-        opened = await gateway.create_payment(_request(payment, top_up))
-        payment.pay_url, payment.qr_payload = opened.pay_url, opened.qr_payload
-        payment.provider_ref = opened.provider_ref
-        uow.session.add(payment)
-        record_event(
-            uow.session,
-            merchant_id=merchant_id,
-            type="payment.created",
-            data={"payment_id": str(payment.id), "top_up_id": str(top_up.id), "amount": amount},
+        payment = await _open_payment(
+            uow, gateway, top_up, amount=amount, currency=top_up.currency, actor=actor
         )
         await uow.session.flush()
         return 201, top_up_view(top_up, payment)
