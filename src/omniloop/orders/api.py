@@ -17,13 +17,12 @@ from omniloop.deps import (
     UowDep,
     checked_idempotency_key,
     ensure_location_access,
-    require,
     require_self_or,
 )
 from omniloop.errors import Forbidden, ValidationFailed
 from omniloop.merchants.domain import Permission, Principal, Role
 from omniloop.orders import lifecycle, service
-from omniloop.orders.domain import FIRST_PARTY_ONLINE, POS, OrderStatus
+from omniloop.orders.domain import FIRST_PARTY_ONLINE, POS, Action, OrderStatus
 from omniloop.orders.errors import OrderNotFound
 from omniloop.orders.models import Order
 from omniloop.orders.schemas import OrderCreate, OrderOut, TransitionIn
@@ -36,7 +35,7 @@ FIRST_PARTY_CHANNELS = FIRST_PARTY_ONLINE | {POS}
 
 Reader = Annotated[Principal, Depends(require_self_or(Permission.ORDERS_READ))]
 Writer = Annotated[Principal, Depends(require_self_or(Permission.ORDERS_WRITE))]
-Fulfiller = Annotated[Principal, Depends(require(Permission.ORDERS_FULFIL))]
+Fulfiller = Annotated[Principal, Depends(require_self_or(Permission.ORDERS_FULFIL))]
 
 
 def _shown(view: dict[str, Any], principal: Principal) -> dict[str, Any]:
@@ -183,7 +182,16 @@ async def get_order(order_id: uuid.UUID, principal: Reader, uow: UowDep) -> dict
 async def transition_order(
     order_id: uuid.UUID, body: TransitionIn, principal: Fulfiller, uow: UowDep
 ) -> dict[str, Any]:
-    """Accept, start, ready, dispatch, deliver, complete or cancel an order."""
+    """Accept, start, ready, dispatch, deliver, complete or cancel an order. A customer may
+    only cancel their own order before paying it (their points and wallet come back)."""
+    if principal.is_customer and body.action is not Action.CANCEL:
+        raise Forbidden("customers may only cancel their own unpaid orders")
+
+    def authorize(order: Order) -> None:
+        _ensure_order_access(principal, order)
+        if principal.is_customer and order.status != OrderStatus.PENDING_PAYMENT.value:
+            raise Forbidden("a paid order is cancelled by the store (ask for a refund)")
+
     view = await lifecycle.transition(
         uow=uow,
         merchant_id=principal.merchant_id,
@@ -191,6 +199,6 @@ async def transition_order(
         action=body.action,
         reason=body.reason,
         actor=principal.actor,
-        authorize=lambda order: _ensure_order_access(principal, order),
+        authorize=authorize,
     )
     return _shown(view, principal)

@@ -27,6 +27,7 @@ SELF_SERVICE = {
     ("POST", "/api/v1/orders"),
     ("GET", "/api/v1/orders/{order_id}"),
     ("POST", "/api/v1/orders/{order_id}/payments"),
+    ("POST", "/api/v1/orders/{order_id}/transitions"),  # cancel their own unpaid order
     ("POST", "/api/v1/sandbox/payments/{payment_id}/succeed"),
     ("POST", "/api/v1/sandbox/payments/{payment_id}/fail"),
 }

@@ -100,3 +100,39 @@ async def test_a_scanned_member_code_lets_the_pos_take_the_wallet_once(db, shop)
     r = await shop.post("/api/v1/orders", json=pos, key=staff)  # the scan served its order
     assert r.status_code == 409 and r.json()["code"] == "member_scan_invalid", r.text
     assert await balances(shop) == (0, 7000, 0)
+
+
+async def test_a_customer_cancels_their_unpaid_order_and_gets_their_points_back(db, shop):
+    await grant(db, shop, points=1000)
+    me = bearer((await sign_in(shop, PHONE))["access_token"])
+    order = (
+        await shop.client.post(
+            "/api/v1/orders", json=_own_app(tenders={"points": 1000}), headers=me
+        )
+    ).json()
+    assert (await balances(shop))[0] == 0
+    url = f"/api/v1/orders/{order['id']}/transitions"
+    other = bearer((await sign_in(shop, OTHER_PHONE))["access_token"])
+    assert (
+        await shop.client.post(url, json={"action": "cancel"}, headers=other)
+    ).status_code == 404
+    r = await shop.client.post(url, json={"action": "accept"}, headers=me)
+    assert r.status_code == 403, r.text
+    r = await shop.client.post(url, json={"action": "cancel"}, headers=me)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled", r.text
+    assert (await balances(shop))[0] == 1000
+
+
+async def test_a_customer_cannot_cancel_a_paid_order(db, shop):
+    await grant(db, shop, wallet=3000)
+    me = bearer((await sign_in(shop, PHONE))["access_token"])
+    order = (
+        await shop.client.post(
+            "/api/v1/orders", json=_own_app(tenders={"wallet": 3000}), headers=me
+        )
+    ).json()
+    assert order["status"] == "paid"
+    r = await shop.client.post(
+        f"/api/v1/orders/{order['id']}/transitions", json={"action": "cancel"}, headers=me
+    )
+    assert r.status_code == 403, r.text
