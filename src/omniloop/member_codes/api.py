@@ -27,6 +27,7 @@ from omniloop.member_codes.schemas import (
 from omniloop.members.domain import mask_name
 from omniloop.merchants.domain import Permission, Principal
 from omniloop.shared.phone import mask_phone
+from omniloop.shared.qr import qr_svg
 
 router = APIRouter(tags=["member codes"])
 
@@ -53,6 +54,7 @@ async def member_code(
     return MemberCodeOut(
         code=issued.code,
         qr_payload=issued.qr_payload,
+        svg=qr_svg(issued.qr_payload, title="Member code"),
         expires_at=issued.expires_at,
         refresh_after=issued.refresh_after,
     )

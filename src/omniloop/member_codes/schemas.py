@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 class MemberCodeOut(BaseModel):
     code: str = Field(description="18 digits to show as a barcode or type at the till.")
     qr_payload: str = Field(description="What the member's QR code encodes.")
+    svg: str = Field(description="The QR code, as an inline <svg> element.")
     expires_at: datetime
     refresh_after: datetime = Field(
         description="Ask for the next code from then on (the same code is returned until then)."

@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import uuid
 
-import segno
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +28,7 @@ from omniloop.members.errors import InvalidJoinToken
 from omniloop.members.identity import member_for_phone_in, record_activity_in
 from omniloop.members.models import Member, MemberActivity
 from omniloop.merchants.secrets import existing_merchant_secret, merchant_secret
+from omniloop.shared.qr import qr_svg as shared_qr_svg
 
 JOIN_SECRET_PURPOSE = "join_qr"
 TOKEN_VERSION = "1"
@@ -110,8 +110,8 @@ def join_url(base_url: str, token: str) -> str:
 
 
 def qr_svg(payload: str) -> str:
-    """The QR code of ``payload`` as an inline ``<svg>`` element."""
-    return str(segno.make(payload, error="m").svg_inline(scale=4, title="Join"))
+    """The join QR code of ``payload`` as an inline ``<svg>`` element."""
+    return shared_qr_svg(payload, title="Join")
 
 
 async def apply_join_in(

@@ -23,6 +23,7 @@ async def test_a_member_gets_an_18_digit_code_with_its_qr_payload(shop, settings
     code = body["code"]
     assert len(code) == 18 and code.isdigit() and code.startswith("88")
     assert body["qr_payload"] == f"omniloop:member:{code}"
+    assert body["svg"].startswith("<svg") and "Member code" in body["svg"]
     expires_at = datetime.fromisoformat(body["expires_at"])
     ttl = timedelta(seconds=settings.member_code_ttl_seconds)
     assert before + ttl - timedelta(seconds=5) <= expires_at <= before + ttl + timedelta(seconds=5)
