@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     otp_ttl_seconds: int = Field(
         default=300, ge=30, le=3600, description="Lifetime of a one-time sign-in code."
     )
+    otp_max_per_client_per_hour: int = Field(
+        default=20,
+        ge=1,
+        le=100_000,
+        description="Sign-in codes one client address may ask for an hour, to any phones "
+        "(behind a proxy, let uvicorn trust its X-Forwarded-For: --forwarded-allow-ips).",
+    )
     member_code_ttl_seconds: int = Field(
         default=60, ge=10, le=600, description="Lifetime of a member code (会员码)."
     )

@@ -8,6 +8,10 @@ Limits, counted from the database so that every process agrees:
 
 - sending: one code per phone per :data:`RESEND_INTERVAL` and :data:`MAX_CODES_PER_HOUR`
   per hour (:func:`next_send_at`);
+- pumping: ``settings.otp_max_per_client_per_hour`` codes an hour to any phones from one
+  client address
+  (:func:`client_send_at`), so a script cannot run up the merchant's SMS bill by cycling
+  through phone numbers;
 - guessing: :data:`MAX_WRONG_ATTEMPTS` wrong codes kill a challenge; with the sending limit
   that leaves an attacker 25 guesses an hour out of a million codes.
 """
@@ -52,6 +56,15 @@ def otp_matches(
 ) -> bool:
     expected = otp_digest(secret, challenge_id=challenge_id, phone=phone, code=code)
     return hmac.compare_digest(expected, digest)
+
+
+def client_send_at(sent: list[datetime], *, now: datetime, limit: int) -> datetime | None:
+    """When a client that asked for codes at ``sent`` (any phones) may ask again, or None
+    while it has asked fewer than ``limit`` within the :data:`SEND_WINDOW`."""
+    recent = sorted(t for t in sent if now - t < SEND_WINDOW)
+    if len(recent) < limit:
+        return None
+    return recent[-limit] + SEND_WINDOW
 
 
 def next_send_at(sent: list[datetime], *, now: datetime) -> datetime | None:

@@ -39,12 +39,15 @@ class OtpChallenge(MerchantScoped, Base):
     consumed_at: Mapped[datetime | None] = mapped_column(default=None)
     member_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     """The member the code signed in (set when consumed)."""
+    requested_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    """The client address that asked for the code (the per-client sending limit)."""
 
     __table_args__ = (
         ForeignKeyConstraint(
             ["merchant_id", "phone"], ["otp_phone.merchant_id", "otp_phone.phone"]
         ),
         Index(None, "merchant_id", "phone", "created_at"),
+        Index(None, "merchant_id", "requested_by", "created_at"),
     )
 
 

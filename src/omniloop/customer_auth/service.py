@@ -18,6 +18,7 @@ from omniloop.customer_auth.domain import (
     ChallengeState,
     attempts_left,
     challenge_state,
+    client_send_at,
     new_otp,
     next_send_at,
     otp_digest,
@@ -90,9 +91,15 @@ async def _lock_phone(session: AsyncSession, merchant_id: uuid.UUID, phone: str)
 
 
 async def request_otp(
-    *, uow: UnitOfWork, settings: Settings, merchant_id: uuid.UUID, phone: str
+    *,
+    uow: UnitOfWork,
+    settings: Settings,
+    merchant_id: uuid.UUID,
+    phone: str,
+    client: str | None = None,
 ) -> OtpSent:
-    """Send a one-time sign-in code to ``phone`` (E.164), within the sending limits."""
+    """Send a one-time sign-in code to ``phone`` (E.164), within the sending limits per
+    phone and per ``client`` (the caller's address)."""
     sender = get_sender(settings)
     now = utcnow()
     async with uow:
@@ -112,6 +119,22 @@ async def request_otp(
                 f"a code was sent to this phone recently; ask again after {wait.isoformat()}",
                 retry_after=seconds_until(wait, now=now),
             )
+        if client is not None:
+            asked = await session.scalars(
+                select(OtpChallenge.created_at).where(
+                    OtpChallenge.merchant_id == merchant_id,
+                    OtpChallenge.requested_by == client,
+                    OtpChallenge.created_at > now - SEND_WINDOW,
+                )
+            )
+            wait = client_send_at(
+                [ensure_utc(t) for t in asked], now=now, limit=settings.otp_max_per_client_per_hour
+            )
+            if wait is not None:
+                raise OtpRateLimited(
+                    f"too many codes asked for from here; ask again after {wait.isoformat()}",
+                    retry_after=seconds_until(wait, now=now),
+                )
         secret = await merchant_secret(session, merchant_id, OTP_PURPOSE)
         code, challenge_id = new_otp(), new_id()
         session.add(
@@ -123,6 +146,7 @@ async def request_otp(
                 wrong_attempts=0,
                 created_at=now,
                 expires_at=now + timedelta(seconds=settings.otp_ttl_seconds),
+                requested_by=client[:64] if client else None,
             )
         )
         minutes = max(1, settings.otp_ttl_seconds // 60)

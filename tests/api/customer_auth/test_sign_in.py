@@ -230,3 +230,15 @@ async def test_without_the_sandbox_there_is_no_outbox_and_no_sender(app, setting
             assert r.status_code == 503 and r.json()["code"] == "sms_unavailable"
     finally:
         await production.state.db.dispose()
+
+
+async def test_one_client_cannot_pump_codes_to_many_phones(app, client, tenant, settings):
+    limit = settings.otp_max_per_client_per_hour
+    phones = [f"+86138001{i:05d}" for i in range(limit + 1)]
+    for phone in phones[:limit]:
+        assert (await ask_code(tenant, phone)).status_code == 202
+    r = await ask_code(tenant, phones[limit])
+    assert r.status_code == 429, r.text
+    assert int(r.headers["Retry-After"]) > 0
+    sent = (await tenant.get(SANDBOX_SMS, params={"phone": phones[limit]})).json()["items"]
+    assert sent == []  # refused before anything was texted

@@ -288,6 +288,7 @@ def upgrade() -> None:
         sa.Column("expires_at", omniloop.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("consumed_at", omniloop.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("member_id", sa.Uuid(), nullable=True),
+        sa.Column("requested_by", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["merchant_id", "phone"],
             ["otp_phone.merchant_id", "otp_phone.phone"],
@@ -299,6 +300,11 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_otp_challenge_merchant_id_phone_created_at"),
             ["merchant_id", "phone", "created_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_otp_challenge_merchant_id_requested_by_created_at"),
+            ["merchant_id", "requested_by", "created_at"],
             unique=False,
         )
 
@@ -557,6 +563,7 @@ def downgrade() -> None:
 
     op.drop_table("points_entry")
     with op.batch_alter_table("otp_challenge", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_otp_challenge_merchant_id_requested_by_created_at"))
         batch_op.drop_index(batch_op.f("ix_otp_challenge_merchant_id_phone_created_at"))
 
     op.drop_table("otp_challenge")
