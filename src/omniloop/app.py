@@ -102,6 +102,13 @@ def _background_jobs(app: FastAPI) -> list[PeriodicJob]:
         ),
         PeriodicJob("points-expiry", settings.points_expiry_seconds, lambda: expire_points(db=db)),
     ]
+    jobs.append(
+        PeriodicJob(
+            "sign-in-housekeeping",
+            settings.housekeeping_seconds,
+            lambda: _purged(db),
+        )
+    )
     if settings.sandbox:
         jobs.append(
             PeriodicJob(
@@ -111,6 +118,13 @@ def _background_jobs(app: FastAPI) -> list[PeriodicJob]:
             )
         )
     return jobs
+
+
+async def _purged(db: Database) -> int:
+    from omniloop.customer_auth.housekeeping import purge_stale
+
+    await purge_stale(db=db)
+    return 0  # never "more to do at once": the next run is in an hour
 
 
 def _register_merge_participants() -> None:

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     otp_ttl_seconds: int = Field(
         default=300, ge=30, le=3600, description="Lifetime of a one-time sign-in code."
     )
+    housekeeping_seconds: float = Field(
+        default=3600, gt=0, le=86_400, description="How often stale sign-in rows are deleted."
+    )
     otp_max_per_client_per_hour: int = Field(
         default=20,
         ge=1,
