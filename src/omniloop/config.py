@@ -69,7 +69,7 @@ class Settings(BaseSettings):
         ge=1,
         le=100_000,
         description="Sign-in codes one client address may ask for an hour, to any phones "
-        "(behind a proxy, let uvicorn trust its X-Forwarded-For: --forwarded-allow-ips).",
+        "(behind a proxy, set FORWARDED_ALLOW_IPS so uvicorn trusts its X-Forwarded-For).",
     )
     member_code_ttl_seconds: int = Field(
         default=60, ge=10, le=600, description="Lifetime of a member code (会员码)."
