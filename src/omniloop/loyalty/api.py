@@ -17,7 +17,7 @@ from omniloop.deps import (
     require_self_or,
 )
 from omniloop.loyalty import accounts, program
-from omniloop.loyalty.domain import program_to_config
+from omniloop.loyalty.program_rules import program_to_config
 from omniloop.loyalty.schemas import (
     PointsAdjustmentIn,
     PointsAdjustmentOut,

@@ -14,14 +14,16 @@ from omniloop.db import UnitOfWork
 from omniloop.errors import NotFound, ValidationFailed
 from omniloop.events import record_event
 from omniloop.loyalty.domain import (
-    InvalidProgram,
     Program,
     default_program,
+)
+from omniloop.loyalty.models import LoyaltyProgram
+from omniloop.loyalty.program_rules import (
+    InvalidProgram,
     program_from_config,
     program_to_config,
     validate_program,
 )
-from omniloop.loyalty.models import LoyaltyProgram
 from omniloop.merchants.models import Merchant
 from omniloop.shared.clock import utcnow
 

@@ -9,18 +9,20 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from omniloop.loyalty.domain import (
-    MAX_CHANNEL_RATES,
-    MAX_EXPIRY_DAYS,
-    MAX_POINTS_AMOUNT,
-    MAX_TIERS,
-    MAX_TOP_UP_RULES,
-    MAX_WINDOW_DAYS,
     EarnRate,
     ExpiryPolicy,
     Program,
     Rounding,
     Tier,
     TopUpRule,
+)
+from omniloop.loyalty.program_rules import (
+    MAX_CHANNEL_RATES,
+    MAX_EXPIRY_DAYS,
+    MAX_POINTS_AMOUNT,
+    MAX_TIERS,
+    MAX_TOP_UP_RULES,
+    MAX_WINDOW_DAYS,
 )
 
 Amount = Annotated[int, Field(ge=0, le=MAX_POINTS_AMOUNT)]

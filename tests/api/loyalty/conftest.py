@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from omniloop.locations.models import Location
-from omniloop.loyalty.domain import DEFAULT_PROGRAM, PointsKind, WalletKind, program_to_config
+from omniloop.loyalty.domain import DEFAULT_PROGRAM, PointsKind, WalletKind
 from omniloop.loyalty.ledger import post_points_in, post_wallet_in
+from omniloop.loyalty.program_rules import program_to_config
 from tests.support.factories import add_location
 
 PHONE = "+8613800138000"
