@@ -108,6 +108,9 @@ def orders(
     flash_sale: Annotated[bool, typer.Option("--flash-sale", help="One SKU, stock S.")] = False,
     stock: Annotated[int, typer.Option(min=1)] = 100,
     buyers: Annotated[int, typer.Option(min=1)] = 1000,
+    members: Annotated[
+        int, typer.Option(min=0, max=100_000, help="Orders of N members, part paid in points.")
+    ] = 0,
 ) -> None:
     """Orders end to end over HTTP (create, pay, callback), or a flash sale."""
     from omniloop.bench import orders as bench
@@ -123,6 +126,7 @@ def orders(
                 units=stock,
                 buyers=buyers,
                 console=console,
+                members=members,
             )
         )
     )
