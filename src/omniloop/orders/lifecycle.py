@@ -31,7 +31,6 @@ from omniloop.orders.domain import (
 )
 from omniloop.orders.errors import InvalidTransition, OrderNotPayable
 from omniloop.orders.models import Order, OrderTender
-from omniloop.orders.service import _record_transition, settle_payment
 from omniloop.orders.tenders import (
     RefundSplit,
     amount_due,
@@ -40,6 +39,7 @@ from omniloop.orders.tenders import (
     return_unpaid_tenders,
     split_refund_over_tenders,
 )
+from omniloop.orders.transitions import record_transition, settle_payment
 from omniloop.orders.views import load_order, load_view
 from omniloop.shared.clock import utcnow
 from omniloop.shared.pagination import decode_time_key, encode_time_key
@@ -152,7 +152,7 @@ async def apply_transition(
             channel=order.channel,
             actor=actor,
         )
-    _record_transition(
+    record_transition(
         uow,
         order,
         to=target,
@@ -347,7 +347,7 @@ async def apply_refund(
         OrderStatus(order.status), paid=order.paid_total, refunded=order.refunded_total
     )
     if target.value != order.status:
-        _record_transition(
+        record_transition(
             uow, order, to=target, action="refund", actor=actor, reason=reason,
             event=f"order.{target.value}",
         )  # fmt: skip

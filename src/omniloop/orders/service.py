@@ -20,16 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from omniloop.catalog.service import effective_prices, get_skus
 from omniloop.db import Database, UnitOfWork, is_unique_violation
 from omniloop.errors import Unavailable
-from omniloop.events import record_event
 from omniloop.idempotency import Outcome, lookup, run_once
-from omniloop.inventory.domain import Line, ReservationStatus, merge_lines
+from omniloop.inventory.domain import Line, merge_lines
 from omniloop.inventory.errors import InsufficientStock, unknown_location, unknown_skus
-from omniloop.inventory.reservations import close_in, hold_in
+from omniloop.inventory.reservations import hold_in
 from omniloop.locations.service import existing_codes
-from omniloop.loyalty.accrual import member_discount, spend_changed_in
-from omniloop.member_codes.service import claim_scan_in
-from omniloop.members.domain import ActivityKind
-from omniloop.members.identity import load_member, member_for_phone_in, record_activity_in
+from omniloop.loyalty.accrual import member_discount
 from omniloop.orders.domain import (
     MEMBER_PRICE_CHANNELS,
     OPEN_STATUSES,
@@ -41,26 +37,24 @@ from omniloop.orders.domain import (
     enters_paid,
     member_price,
     new_order_number,
-    new_pickup_code,
     totals,
 )
+from omniloop.orders.members import member_by_phone, member_of
 from omniloop.orders.models import Order, OrderLine, OrderTransition
 from omniloop.orders.schemas import OrderCreate
 from omniloop.orders.tenders import (
     TenderRequest,
-    add_payment_tender,
     load_tenders,
     member_tendered,
-    points_amount,
     take_member_tenders,
 )
+from omniloop.orders.transitions import record_transition, settle_payment
 from omniloop.orders.views import order_view
 from omniloop.routing.domain import Demand
 from omniloop.routing.errors import raise_if_unroutable
 from omniloop.routing.service import decide
 from omniloop.shared.clock import utcnow
 from omniloop.shared.ids import new_id
-from omniloop.shared.phone import InvalidPhone, normalize_phone
 
 PLAN_ATTEMPTS = 3
 RESERVATION_GRACE_SECONDS = 600
@@ -174,56 +168,6 @@ async def plan_order(*, db: Database, merchant_id: uuid.UUID, body: OrderCreate)
     return Plan(allocations=allocations, routing=decision.as_dict(), currency=currency)
 
 
-def _record_transition(
-    uow: UnitOfWork,
-    order: Order,
-    *,
-    to: OrderStatus,
-    action: str,
-    actor: str,
-    reason: str | None,
-    event: str,
-    history: list[OrderTransition] | None = None,
-) -> OrderTransition:
-    previous = order.status if order.status else None
-    order.status = to.value
-    transition = OrderTransition(
-        id=new_id(),
-        merchant_id=order.merchant_id,
-        order_id=order.id,
-        from_status=previous,
-        to_status=to.value,
-        action=action,
-        actor=actor,
-        reason=reason,
-        created_at=utcnow(),
-    )
-    uow.session.add(transition)
-    if history is not None:
-        history.append(transition)
-    record_event(
-        uow.session,
-        merchant_id=order.merchant_id,
-        type=event,
-        data={
-            "order_id": str(order.id),
-            "number": order.number,
-            "channel": order.channel,
-            "external_id": order.external_id,
-            "location": order.location_code,
-            "member_id": str(order.member_id) if order.member_id else None,
-            "from_status": previous,
-            "status": to.value,
-            "action": action,
-            "actor": actor,
-            "total": order.total,
-            "currency": order.currency,
-            "reason": reason,
-        },
-    )
-    return transition
-
-
 async def write_order(
     uow: UnitOfWork,
     *,
@@ -255,7 +199,7 @@ async def write_order(
     number = new_order_number(now.strftime("%y%m%d"))
     order_id = new_id()
     if member_id is None and customer_phone:
-        member_id = await _member_by_phone(
+        member_id = await member_by_phone(
             uow, merchant_id, customer_phone, customer_name, channel, plan.allocations[0].location
         )
     if member_id is not None and channel in MEMBER_PRICE_CHANNELS:
@@ -345,7 +289,7 @@ async def write_order(
             )
     session.add_all(lines)
     history: list[OrderTransition] = []
-    _record_transition(
+    record_transition(
         uow,
         order,
         to=OrderStatus.PENDING_PAYMENT,
@@ -370,106 +314,6 @@ async def write_order(
             reference=channel,
         )
     return order_view(order, lines, history, await load_tenders(session, order))
-
-
-async def _member_of(
-    uow: UnitOfWork, merchant_id: uuid.UUID, body: OrderCreate, member_id: uuid.UUID | None
-) -> uuid.UUID | None:
-    if member_id is None and body.member_scan_id is not None:
-        member_id = await claim_scan_in(
-            uow.session,
-            merchant_id=merchant_id,
-            scan_id=body.member_scan_id,
-            location=body.fulfillment.location or "",
-        )
-    if member_id is None:
-        member_id = body.member_id
-    if member_id is None:
-        return None
-    return (await load_member(uow.session, merchant_id, member_id)).id
-
-
-async def _member_by_phone(
-    uow: UnitOfWork,
-    merchant_id: uuid.UUID,
-    phone: str,
-    name: str | None,
-    channel: str,
-    location: str | None,
-) -> uuid.UUID | None:
-    try:
-        e164 = normalize_phone(phone, allow_extension=False)
-    except InvalidPhone:
-        return None  # a platform's masked or virtual number: no member to attach
-    member, _ = await member_for_phone_in(
-        uow.session,
-        merchant_id=merchant_id,
-        phone=e164,
-        name=name,
-        channel=channel,
-        location=location,
-    )
-    return member.id
-
-
-async def settle_payment(
-    uow: UnitOfWork,
-    order: Order,
-    *,
-    amount: int,
-    actor: str,
-    history: list[OrderTransition] | None = None,
-    reason: str | None = None,
-    kind: TenderKind = TenderKind.PROVIDER,
-    reference: str | None = None,
-) -> None:
-    """Mark a pending order paid in the caller's transaction: ``amount`` is the money part
-    (what the member's tenders left); its held stock becomes a sale, a pickup order gets its
-    code, and its member gets the visit and the spend."""
-    for alloc in order.allocations or []:
-        await close_in(
-            uow.session,
-            merchant_id=order.merchant_id,
-            reservation_id=uuid.UUID(alloc["reservation_id"]),
-            to=ReservationStatus.COMMITTED,
-            actor=actor,
-            honour_expiry=False,
-        )
-    tenders = await add_payment_tender(
-        uow.session, order, kind=kind, amount=amount, reference=reference
-    )
-    order.paid_total = sum(t.amount for t in tenders)
-    order.payment_status = PaymentStatus.PAID.value
-    order.expires_at = None
-    if order.fulfillment_type == FulfillmentType.PICKUP.value:
-        order.pickup_code = new_pickup_code()
-    _record_transition(
-        uow,
-        order,
-        to=OrderStatus.PAID,
-        action="pay",
-        actor=actor,
-        reason=reason,
-        event="order.paid",
-        history=history,
-    )
-    if order.member_id is not None:
-        record_activity_in(
-            uow.session,
-            merchant_id=order.merchant_id,
-            member_id=order.member_id,
-            kind=ActivityKind.ORDER,
-            channel=order.channel,
-            location=order.location_code,
-            order_id=order.id,
-        )
-        await spend_changed_in(
-            uow.session,
-            merchant_id=order.merchant_id,
-            member_id=order.member_id,
-            order_id=order.id,
-            amount=order.paid_total - points_amount(tenders),
-        )
 
 
 async def _existing_by_external_id(
@@ -520,7 +364,7 @@ async def place_order(
         plan = await plan_order(db=db, merchant_id=merchant_id, body=body)
 
         async def action(uow: UnitOfWork, plan: Plan = plan) -> tuple[int, Any]:
-            member = await _member_of(uow, merchant_id, body, member_id)
+            member = await member_of(uow, merchant_id, body, member_id)
             view = await write_order(
                 uow,
                 merchant_id=merchant_id,

@@ -25,7 +25,7 @@ from omniloop.loyalty.errors import TopUpNotFound
 from omniloop.merchants.domain import Permission, Principal
 from omniloop.orders.errors import OrderNotFound
 from omniloop.orders.models import Order
-from omniloop.payments import service
+from omniloop.payments import service, top_ups
 from omniloop.payments.domain import Outcome
 from omniloop.payments.sandbox import NAME as SANDBOX
 from omniloop.payments.schemas import (
@@ -195,7 +195,7 @@ async def create_top_up(
     """Top up a member's wallet (储值充值): pay ``amount`` through the provider; once paid,
     the wallet gets the amount plus the program's bonus for it."""
     ensure_member_access(principal, member_id)
-    outcome = await service.create_top_up(
+    outcome = await top_ups.create_top_up(
         uow=uow,
         settings=settings,
         merchant_id=principal.merchant_id,
@@ -223,7 +223,7 @@ async def get_top_up(
             raise TopUpNotFound(f"no top-up {top_up_id} for member {member_id}")
         ensure_member_access(principal, owner)
 
-    return await service.get_top_up(
+    return await top_ups.get_top_up(
         uow=uow, merchant_id=principal.merchant_id, top_up_id=top_up_id, authorize_member=authorize
     )
 
@@ -246,7 +246,7 @@ async def refund_top_up(
 ) -> JSONResponse:
     """Refund what is left of a top-up's principal (or ``amount`` of it) to the customer;
     the matching share of its bonus is forfeited."""
-    outcome = await service.refund_top_up(
+    outcome = await top_ups.refund_top_up(
         uow=uow,
         settings=settings,
         merchant_id=principal.merchant_id,

@@ -15,21 +15,17 @@ from omniloop.db import UnitOfWork
 from omniloop.events import record_event
 from omniloop.idempotency import Outcome as IdempotentOutcome
 from omniloop.idempotency import run_once
-from omniloop.loyalty.errors import TopUpNotFound
 from omniloop.loyalty.models import TopUp
 from omniloop.loyalty.topups import (
     fail_top_up_in,
     load_top_up,
-    open_top_up_in,
-    refund_top_up_in,
     settle_top_up_in,
 )
-from omniloop.members.identity import load_member
 from omniloop.orders.domain import OrderStatus, TenderKind
 from omniloop.orders.lifecycle import apply_refund
 from omniloop.orders.models import Order
-from omniloop.orders.service import settle_payment
 from omniloop.orders.tenders import amount_due
+from omniloop.orders.transitions import settle_payment
 from omniloop.orders.views import load_order
 from omniloop.payments.domain import (
     CallbackEvent,
@@ -53,7 +49,6 @@ from omniloop.payments.schemas import (
     PaymentOut,
     RefundOut,
     SandboxOutcomeOut,
-    TopUpOut,
 )
 from omniloop.shared.clock import utcnow
 from omniloop.shared.ids import new_id
@@ -65,7 +60,7 @@ def payment_view(payment: Payment) -> dict[str, Any]:
     return PaymentOut.model_validate(payment, from_attributes=True).model_dump(mode="json")
 
 
-def _request(payment: Payment, order: Order | TopUp) -> PaymentRequest:
+def payment_request(payment: Payment, order: Order | TopUp) -> PaymentRequest:
     """What the provider is told; a top-up is named like an order (``topup-<id>``)."""
     reference = order.number if isinstance(order, Order) else f"topup-{order.id.hex[:16]}"
     return PaymentRequest(
@@ -91,7 +86,7 @@ async def provider_secret(session: AsyncSession, merchant_id: uuid.UUID, provide
     return credential.secret
 
 
-async def _open_payment(
+async def open_payment(
     uow: UnitOfWork,
     gateway: PaymentProvider,
     subject: Order | TopUp,
@@ -116,7 +111,7 @@ async def _open_payment(
         created_at=utcnow(),
     )
     await provider_secret(uow.session, subject.merchant_id, gateway.name)
-    opened = await gateway.create_payment(_request(payment, subject))
+    opened = await gateway.create_payment(payment_request(payment, subject))
     payment.pay_url, payment.qr_payload = opened.pay_url, opened.qr_payload
     payment.provider_ref = opened.provider_ref
     uow.session.add(payment)
@@ -154,7 +149,7 @@ async def create_payment(
                 f"order {order.number} is {order.status}, not pending_payment",
                 status_now=order.status,
             )
-        payment = await _open_payment(
+        payment = await open_payment(
             uow,
             gateway,
             order,
@@ -274,7 +269,7 @@ async def _refund_unpayable(
     why: str | None = None,
 ) -> None:
     refund_id = new_id()
-    gateway_refund = await gateway.refund(_request(payment, order), amount, refund_id)
+    gateway_refund = await gateway.refund(payment_request(payment, order), amount, refund_id)
     uow.session.add(
         Refund(
             merchant_id=payment.merchant_id,
@@ -341,7 +336,7 @@ async def _refund_through_provider(
         raise NothingToRefund(f"order {order.number} has no payment taken through Omniloop")
     refund_id = new_id()
     gateway = get_provider(payment.provider, settings)
-    result = await gateway.refund(_request(payment, order), amount, refund_id)
+    result = await gateway.refund(payment_request(payment, order), amount, refund_id)
     if result.status is RefundStatus.FAILED:
         raise ProviderRefused(f"{payment.provider} refused the refund")
     refund = Refund(
@@ -489,142 +484,3 @@ async def simulate_outcome(
         )
         await uow.commit()
     return SandboxOutcomeOut(payment_id=payment_id, outcome=outcome.value).model_dump(mode="json")
-
-
-def top_up_view(top_up: TopUp, payment: Payment | None) -> dict[str, Any]:
-    return TopUpOut(
-        id=top_up.id,
-        member_id=top_up.member_id,
-        amount=top_up.amount,
-        bonus=top_up.bonus,
-        currency=top_up.currency,
-        status=top_up.status,
-        rule=top_up.rule or None,
-        refunded_amount=top_up.refunded_amount,
-        created_at=top_up.created_at,
-        paid_at=top_up.paid_at,
-        payment=PaymentOut.model_validate(payment, from_attributes=True) if payment else None,
-    ).model_dump(mode="json")
-
-
-async def create_top_up(
-    *,
-    uow: UnitOfWork,
-    settings: Settings,
-    merchant_id: uuid.UUID,
-    member_id: uuid.UUID,
-    amount: int,
-    provider: str,
-    actor: str,
-    idempotency_key: str | None,
-) -> IdempotentOutcome:
-    """Open a top-up of ``amount`` and its payment with ``provider``; the wallet is credited
-    (with the rule's bonus) when the provider's callback says it was paid."""
-    gateway = get_provider(provider, settings)
-
-    async def action(uow: UnitOfWork) -> tuple[int, Any]:
-        member = await load_member(uow.session, merchant_id, member_id)
-        top_up = await open_top_up_in(
-            uow.session, merchant_id=merchant_id, member_id=member.id, amount=amount, actor=actor
-        )
-        payment = await _open_payment(
-            uow, gateway, top_up, amount=amount, currency=top_up.currency, actor=actor
-        )
-        await uow.session.flush()
-        return 201, top_up_view(top_up, payment)
-
-    return await run_once(
-        uow=uow,
-        merchant_id=merchant_id,
-        scope=f"top_up:{member_id}",
-        key=idempotency_key,
-        payload={"amount": amount, "provider": provider},
-        action=action,
-    )
-
-
-async def _top_up_payment(session: AsyncSession, top_up: TopUp) -> Payment | None:
-    payment: Payment | None = await session.scalar(
-        select(Payment)
-        .where(Payment.merchant_id == top_up.merchant_id, Payment.top_up_id == top_up.id)
-        .order_by(Payment.created_at.desc())
-        .limit(1)
-    )
-    return payment
-
-
-async def get_top_up(
-    *,
-    uow: UnitOfWork,
-    merchant_id: uuid.UUID,
-    top_up_id: uuid.UUID,
-    authorize_member: Callable[[uuid.UUID], None],
-) -> dict[str, Any]:
-    """A top-up with its payment (to poll for the outcome)."""
-    async with uow.read_only():
-        top_up = await load_top_up(uow.session, merchant_id, top_up_id)
-        authorize_member(top_up.member_id)
-        return top_up_view(top_up, await _top_up_payment(uow.session, top_up))
-
-
-async def refund_top_up(
-    *,
-    uow: UnitOfWork,
-    settings: Settings,
-    merchant_id: uuid.UUID,
-    member_id: uuid.UUID,
-    top_up_id: uuid.UUID,
-    amount: int | None,
-    reason: str | None,
-    actor: str,
-    idempotency_key: str | None,
-) -> IdempotentOutcome:
-    """Refund a top-up's unspent principal through its provider; its bonus share is
-    forfeited (taken out of the wallet with it)."""
-
-    async def action(uow: UnitOfWork) -> tuple[int, Any]:
-        top_up = await load_top_up(uow.session, merchant_id, top_up_id, lock=True)
-        if top_up.member_id != member_id:
-            raise TopUpNotFound(f"no top-up {top_up_id} for member {member_id}")
-        payment = await _top_up_payment(uow.session, top_up)
-        if payment is None or not payment.applied:
-            raise NothingToRefund(f"top-up {top_up_id} was not paid through Omniloop")
-        principal, forfeited = await refund_top_up_in(
-            uow.session, top_up, amount=amount, actor=actor
-        )
-        refund_id = new_id()
-        gateway = get_provider(payment.provider, settings)
-        result = await gateway.refund(_request(payment, top_up), principal, refund_id)
-        if result.status is RefundStatus.FAILED:
-            raise ProviderRefused(f"{payment.provider} refused the refund")
-        uow.session.add(
-            Refund(
-                merchant_id=merchant_id,
-                id=refund_id,
-                order_id=None,
-                payment_id=payment.id,
-                amount=principal,
-                reason=reason,
-                lines=[],
-                restock=False,
-                status=result.status.value,
-                provider_ref=result.provider_ref,
-                created_by=actor,
-                created_at=utcnow(),
-            )
-        )
-        await uow.session.flush()
-        return 201, {
-            "top_up": top_up_view(top_up, payment),
-            "refunded": principal,
-            "bonus_forfeited": forfeited,
-        }
-
-    return await run_once(
-        uow=uow,
-        merchant_id=merchant_id,
-        scope=f"top_up_refund:{top_up_id}",
-        key=idempotency_key,
-        payload={"amount": amount, "reason": reason},
-        action=action,
-    )
