@@ -51,6 +51,8 @@ class Permission(StrEnum):
     MEMBER_SCAN = "members:scan"
     LOYALTY_MANAGE = "loyalty:manage"
     WALLET_TOP_UP = "wallet:top_up"
+    MARKETING_READ = "marketing:read"
+    MARKETING_MANAGE = "marketing:manage"
     SELF = "self"
 
 

@@ -40,6 +40,11 @@ class Order(MerchantScoped, Base):
     fulfillment: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     note: Mapped[str | None] = mapped_column(String(500), default=None)
     tracking_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    visitor_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    attribution: Mapped[dict[str, Any] | None] = mapped_column(JsonType, default=None)
+    """How the order was attributed: ``{"rule": "explicit"|"last_touch"|"first_touch",
+    "tracking_code", "campaign_id", "exposed_at"}``."""
     currency: Mapped[str] = mapped_column(String(3))
     subtotal: Mapped[int] = mapped_column(BigInteger)
     discount_total: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -65,6 +70,7 @@ class Order(MerchantScoped, Base):
         Index(None, "merchant_id", "status", "expires_at"),
         Index(None, "merchant_id", "created_at", "id"),
         Index(None, "merchant_id", "member_id", "created_at"),
+        Index(None, "merchant_id", "campaign_id", "created_at"),
         CheckConstraint("total >= 0", name="total_not_negative"),
         CheckConstraint("refunded_total <= paid_total", name="refunds_within_paid"),
     )
