@@ -22,6 +22,7 @@ from omniloop.observability import router as ops_router
 
 
 def _routers() -> list[APIRouter]:
+    from omniloop.affiliates.api import router as affiliates
     from omniloop.catalog.api import router as catalog
     from omniloop.channels.api import router as channels
     from omniloop.customer_auth.api import router as customer_auth
@@ -29,12 +30,17 @@ def _routers() -> list[APIRouter]:
     from omniloop.inventory.api import router as inventory
     from omniloop.locations.api import router as locations
     from omniloop.loyalty.api import router as loyalty
+    from omniloop.marketing.api import router as marketing
     from omniloop.member_codes.api import router as member_codes
     from omniloop.members.api import router as members
     from omniloop.merchants.api import router as merchants
     from omniloop.orders.api import router as orders
     from omniloop.payments.api import router as payments
+    from omniloop.promotions.api import router as promotions
+    from omniloop.referrals.api import router as referrals
     from omniloop.routing.api import router as routing
+    from omniloop.segments.api import router as segments
+    from omniloop.vouchers.api import router as vouchers
     from omniloop.webhooks.api import router as webhooks
 
     return [
@@ -52,6 +58,12 @@ def _routers() -> list[APIRouter]:
         customer_auth,
         member_codes,
         loyalty,
+        marketing,
+        vouchers,
+        segments,
+        referrals,
+        promotions,
+        affiliates,
     ]
 
 
@@ -62,6 +74,7 @@ def _background_jobs(app: FastAPI) -> list[PeriodicJob]:
     from omniloop.loyalty.tiers import scheduled_tier_recompute
     from omniloop.orders.lifecycle import expire_unpaid_orders
     from omniloop.payments.sandbox import deliver_sandbox_callbacks
+    from omniloop.segments.rfm import scheduled_rfm
     from omniloop.webhooks.service import deliver_due, fan_out_events
 
     settings: Settings = app.state.settings
@@ -101,6 +114,7 @@ def _background_jobs(app: FastAPI) -> list[PeriodicJob]:
             lambda: scheduled_tier_recompute(db=db),
         ),
         PeriodicJob("points-expiry", settings.points_expiry_seconds, lambda: expire_points(db=db)),
+        PeriodicJob("rfm-recompute", settings.rfm_recompute_seconds, lambda: scheduled_rfm(db=db)),
     ]
     jobs.append(
         PeriodicJob(
@@ -127,13 +141,24 @@ async def _purged(db: Database) -> int:
     return 0  # never "more to do at once": the next run is in an hour
 
 
-def _register_merge_participants() -> None:
+def _register_participants() -> None:
     from omniloop.loyalty.merging import merge_loyalty_in
+    from omniloop.marketing.tracking import merge_visitor_links_in
     from omniloop.members.merge import merge_participants
     from omniloop.orders.merging import merge_orders_in
+    from omniloop.promotions.coupons import merge_coupons_in
+    from omniloop.promotions.grants import segment_members
+    from omniloop.referrals.service import merge_referrals_in
+    from omniloop.segments.service import members_of_segment_in
+    from omniloop.vouchers.issuing import merge_vouchers_in
 
     merge_participants.register(merge_orders_in)
     merge_participants.register(merge_loyalty_in)
+    merge_participants.register(merge_coupons_in)
+    merge_participants.register(merge_vouchers_in)
+    merge_participants.register(merge_referrals_in)
+    merge_participants.register(merge_visitor_links_in)
+    segment_members.register(members_of_segment_in)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -164,13 +189,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from omniloop.channels.notifications import register as register_platform_notifications
 
     register_platform_notifications()
-    _register_merge_participants()
+    _register_participants()
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     app.include_router(ops_router)
     from omniloop.members.landing import router as join_page
 
     app.include_router(join_page)
+    from omniloop.marketing.public import router as tracking_links
+
+    app.include_router(tracking_links)
     for router in _routers():
         app.include_router(router, prefix=API_PREFIX)
     return app

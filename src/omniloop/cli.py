@@ -146,31 +146,35 @@ def merchant_create(
 
 @app.command()
 def check() -> None:
-    """Verify that every ledger adds up (stock, reservations, points, wallet, payments)."""
+    """Verify that every ledger adds up (stock, reservations, points, wallet, payments,
+    vouchers)."""
     from omniloop.db import Database
     from omniloop.inventory.check import check_stock
     from omniloop.loyalty.check import check_loyalty
     from omniloop.payments.check import check_payments
+    from omniloop.vouchers.check import check_vouchers
 
     settings = _settings()
 
-    async def run() -> tuple[int, int, int, list[str]]:
+    async def run() -> tuple[int, int, int, int, list[str]]:
         db = Database(settings.database_url)
         try:
             stock_rows, stock_problems = await check_stock(uow=db.uow())
             accounts, loyalty_problems = await check_loyalty(uow=db.uow())
             orders, payment_problems = await check_payments(uow=db.uow())
+            vouchers, voucher_problems = await check_vouchers(uow=db.uow())
             lines = [p.describe() for p in stock_problems]
             lines += [p.describe() for p in loyalty_problems]
             lines += [p.describe() for p in payment_problems]
-            return stock_rows, accounts, orders, lines
+            lines += [p.describe() for p in voucher_problems]
+            return stock_rows, accounts, orders, vouchers, lines
         finally:
             await db.dispose()
 
     from sqlalchemy.exc import DBAPIError
 
     try:
-        checked, accounts, orders, problems = asyncio.run(run())
+        checked, accounts, orders, vouchers, problems = asyncio.run(run())
     except DBAPIError as exc:
         console.print(
             f"[red]cannot read the database ({type(exc.orig).__name__}); "
@@ -181,7 +185,7 @@ def check() -> None:
         Console().print(f"[red]MISMATCH[/red] {line}")
     Console().print(
         f"stock: {checked} rows, points and wallet: {accounts} accounts, "
-        f"payments: {orders} orders checked, {len(problems)} mismatches"
+        f"payments: {orders} orders, vouchers: {vouchers} checked, {len(problems)} mismatches"
     )
     if problems:
         raise typer.Exit(1)

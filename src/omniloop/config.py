@@ -52,6 +52,12 @@ class Settings(BaseSettings):
         le=7 * 24 * 3600,
         description="How often every member's tier is recomputed.",
     )
+    rfm_recompute_seconds: float = Field(
+        default=86_400,
+        gt=0,
+        le=7 * 24 * 3600,
+        description="How often every buyer's RFM (recency, frequency, monetary) is recomputed.",
+    )
     points_expiry_seconds: float = Field(
         default=3600, gt=0, le=7 * 24 * 3600, description="How often overdue points are expired."
     )

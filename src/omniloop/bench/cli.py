@@ -157,6 +157,27 @@ def members(
     )
 
 
+@app.command()
+def segments(
+    database_url: UrlOpt = None,
+    members: Annotated[int, typer.Option(min=1, max=10_000_000)] = 100_000,
+    orders_per_member: Annotated[float, typer.Option(min=0.1, max=100)] = 4.0,
+) -> None:
+    """RFM of every member (set-based, first and second run) and segment queries."""
+    from omniloop.bench import segments as bench
+
+    _emit(
+        asyncio.run(
+            bench.run(
+                url=database_url or bench_database_url(),
+                members=members,
+                orders_per_member=orders_per_member,
+                console=console,
+            )
+        )
+    )
+
+
 @app.command("all")
 def run_all(
     database_url: UrlOpt = None,
@@ -167,3 +188,4 @@ def run_all(
     nearby(database_url=database_url)
     routing(database_url=database_url)
     members(database_url=database_url, seconds=seconds)
+    segments(database_url=database_url)

@@ -18,6 +18,7 @@ from omniloop.customer_auth.schemas import (
 )
 from omniloop.deps import CurrentKey, SettingsDep, UowDep
 from omniloop.errors import Forbidden, ValidationFailed
+from omniloop.marketing.domain import VISITOR_COOKIE
 from omniloop.merchants.domain import Principal, Role
 from omniloop.shared.phone import InvalidPhone, normalize_phone
 
@@ -54,8 +55,11 @@ async def request_otp(
     response_model=TokenOut,
     responses={401: {"description": "invalid_otp: wrong, expired or used code (attempts_left)"}},
 )
-async def issue_token(body: TokenRequest, uow: UowDep, settings: SettingsDep) -> TokenOut:
-    """Trade the code for a short-lived customer token, joining as a member if new."""
+async def issue_token(
+    body: TokenRequest, request: Request, uow: UowDep, settings: SettingsDep
+) -> TokenOut:
+    """Trade the code for a short-lived customer token, joining as a member if new (with a
+    friend's referral code if given; the browser's tracking cookie links to the member)."""
     signed_in = await service.sign_in(
         uow=uow,
         settings=settings,
@@ -64,11 +68,14 @@ async def issue_token(body: TokenRequest, uow: UowDep, settings: SettingsDep) ->
         code=body.code,
         channel=body.channel,
         join_token=body.join_token,
+        visitor_id=request.cookies.get(VISITOR_COOKIE),
+        referral_code=body.referral_code,
     )
     return TokenOut(
         access_token=signed_in.access_token,
         expires_in=signed_in.expires_in,
         member_id=signed_in.member_id,
+        referral=signed_in.referral,
     )
 
 

@@ -35,6 +35,9 @@ class TokenRequest(BaseModel):
     join_token: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = Field(
         default=None, description="From a store's join QR code: the member joins at that store."
     )
+    referral_code: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = Field(
+        default=None, description="A friend's referral code (邀请码), for a new member."
+    )
 
 
 class TokenOut(BaseModel):
@@ -42,6 +45,9 @@ class TokenOut(BaseModel):
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
     member_id: uuid.UUID
+    referral: dict[str, str] | None = Field(
+        default=None, description="What became of a referral_code: recorded, or refused and why."
+    )
 
 
 class SandboxSmsOut(BaseModel):

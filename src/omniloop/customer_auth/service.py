@@ -38,6 +38,7 @@ from omniloop.customer_auth.sms import SmsMessage, get_sender
 from omniloop.db import UnitOfWork, is_unique_violation
 from omniloop.errors import OmniloopError
 from omniloop.events import record_event
+from omniloop.marketing.tracking import link_visitor_in
 from omniloop.members.domain import ActivityKind, MemberStatus
 from omniloop.members.identity import record_activity_in
 from omniloop.members.join import join_member_in, verify_join_token
@@ -45,6 +46,8 @@ from omniloop.members.models import Member
 from omniloop.merchants.domain import Principal, Role
 from omniloop.merchants.models import Merchant
 from omniloop.merchants.secrets import existing_merchant_secret, merchant_secret
+from omniloop.referrals.errors import ReferralRefused
+from omniloop.referrals.service import record_referral_in
 from omniloop.shared.clock import ensure_utc, utcnow
 from omniloop.shared.ids import new_id
 
@@ -64,6 +67,7 @@ class SignedIn:
     access_token: str
     expires_in: int
     member_id: uuid.UUID
+    referral: dict[str, str] | None = None
 
 
 async def _ensure_merchant(session: AsyncSession, merchant_id: uuid.UUID) -> None:
@@ -180,15 +184,41 @@ async def _admit_in(
     phone: str,
     channel: str,
     join_token: str | None,
-) -> Member:
+    visitor_id: str | None = None,
+    referral_code: str | None = None,
+) -> tuple[Member, dict[str, str] | None]:
     """The member a verified phone signs in as (made on first sign-in), with the sign-in
-    and, through a store's join code, the joining recorded."""
+    and, through a store's join code, the joining recorded; the browser's tracking visitor
+    is linked to the member (campaign attribution), and a new member's referral code is
+    recorded (a refused code does not stop the sign-in: the answer says why)."""
     location = None
     if join_token is not None:
         location = await verify_join_token(session, merchant_id, join_token)
     member, created = await join_member_in(
         session, merchant_id=merchant_id, phone=phone, name=None, channel=channel, location=location
     )
+    if visitor_id:
+        await link_visitor_in(
+            session,
+            merchant_id=merchant_id,
+            visitor_id=visitor_id,
+            member_id=member.id,
+            at=utcnow(),
+        )
+    referral = None
+    if referral_code:
+        try:
+            async with session.begin_nested():
+                await record_referral_in(
+                    session,
+                    merchant_id=merchant_id,
+                    referee_id=member.id,
+                    referral_code=referral_code,
+                    referee_created=created,
+                )
+            referral = {"status": "recorded"}
+        except ReferralRefused as exc:
+            referral = {"status": "refused", "reason": exc.reason.value, "detail": exc.detail}
     record_activity_in(
         session,
         merchant_id=merchant_id,
@@ -202,7 +232,7 @@ async def _admit_in(
         type="member.signed_in",
         data={"member_id": str(member.id), "channel": channel, "created": created},
     )
-    return member
+    return member, referral
 
 
 async def sign_in(
@@ -214,6 +244,8 @@ async def sign_in(
     code: str,
     channel: str,
     join_token: str | None = None,
+    visitor_id: str | None = None,
+    referral_code: str | None = None,
 ) -> SignedIn:
     """Trade the latest code sent to ``phone`` for a customer token, finding or creating
     the member (who joins through the store of ``join_token`` when one is given)."""
@@ -249,12 +281,14 @@ async def sign_in(
             failure = InvalidOtp(detail, attempts_left=left, reason="wrong")
             await uow.commit()
         else:
-            member = await _admit_in(
+            member, referral = await _admit_in(
                 session,
                 merchant_id=merchant_id,
                 phone=phone,
                 channel=channel,
                 join_token=join_token,
+                visitor_id=visitor_id,
+                referral_code=referral_code,
             )
             challenge.consumed_at, challenge.member_id = now, member.id
             token_secret = await merchant_secret(session, merchant_id, TOKEN_PURPOSE)
@@ -266,7 +300,10 @@ async def sign_in(
     if failure is not None:
         raise failure
     return SignedIn(
-        access_token=token, expires_in=settings.customer_token_ttl_seconds, member_id=member.id
+        access_token=token,
+        expires_in=settings.customer_token_ttl_seconds,
+        member_id=member.id,
+        referral=referral,
     )
 
 

@@ -467,3 +467,30 @@ MEMBERS: tuple[DemoMember, ...] = (
 )
 """Demo members, each signed up through a store's join QR code (flow 2), some with POS
 visits that completed and earned points."""
+
+
+# --------------------------------------------------------------------------- marketing
+
+VOUCHER_PRODUCT = {
+    "name": "¥100 代金券 ¥100 voucher",
+    "category": "vouchers",
+    "description": "Pay ¥80 online, spend ¥100 in any store over several visits (团购券).",
+    "skus": [{"sku": "VOUCHER-100", "name": "¥100 代金券", "price": 8000}],
+}
+VOUCHER_STOCK = 1000
+"""Vouchers on sale per store (a voucher SKU's stock is its sales quota)."""
+OPENING_CAMPAIGN_NAME = "开业海报 Opening posters"
+OPENING_CAMPAIGN_COST = 50_000
+OPENING_CAMPAIGN_DAYS = 30
+SPEND_SAVE = {"name": "满50减5 ¥5 off ¥50", "kind": "spend_save_tiers", "tiers": [
+    {"threshold": 5000, "amount": 500}, {"threshold": 10000, "amount": 1200}]}  # fmt: skip
+WELCOME_COUPON = {
+    "name": "新人券 ¥5 welcome coupon",
+    "kind": "fixed_amount",
+    "amount": 500,
+    "min_spend": 2000,
+    "days_after_grant": 30,
+    "claimable": True,
+    "total_quota": 10_000,
+}
+AFFILIATE = {"name": "小红书达人 Influencer Xiaohong", "kind": "influencer", "default_rate_bp": 800}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -98,10 +98,56 @@ async def _populate(http: httpx.AsyncClient, console: Console) -> None:
             }
             _check(await http.put(f"/api/v1/inventory/{code}/{sku}", json=body), 200)
             progress.advance(task)
+        task = progress.add_task("marketing", total=1)
+        await _marketing(http)
+        progress.advance(task)
         task = progress.add_task("members", total=len(data.MEMBERS))
         for member in data.MEMBERS:
             await _member(http, member)
             progress.advance(task)
+
+
+async def _marketing(http: httpx.AsyncClient) -> None:
+    """A campaign with a poster at the first store, an automatic spend-save promotion, a
+    claimable welcome coupon on a QR code, a ¥100 voucher sold for ¥80, an affiliate."""
+    now = datetime.now(ZoneInfo(data.TIMEZONE))
+    campaign = _check(
+        await http.post(
+            "/api/v1/campaigns",
+            json={
+                "name": data.OPENING_CAMPAIGN_NAME,
+                "cost": data.OPENING_CAMPAIGN_COST,
+                "starts_at": (now - timedelta(days=1)).isoformat(),
+                "ends_at": (now + timedelta(days=data.OPENING_CAMPAIGN_DAYS)).isoformat(),
+            },
+        ),
+        201,
+    )
+    store = data.STORES[0].code
+    poster = {"medium": "poster", "location": store, "landing": {"type": "store", "value": store}}
+    codes = f"/api/v1/campaigns/{campaign['id']}/tracking-codes"
+    _check(await http.post(codes, json=poster), 201)
+    _check(await http.post("/api/v1/promotions", json=data.SPEND_SAVE), 201)
+    coupon = _check(await http.post("/api/v1/coupon-templates", json=data.WELCOME_COUPON), 201)
+    qr = {"medium": "qr", "location": store, "landing": {"type": "coupon", "value": coupon["id"]}}
+    _check(await http.post(codes, json=qr), 201)
+    _check(await http.post("/api/v1/products", json=data.VOUCHER_PRODUCT), 201)
+    for location in data.STORES:
+        body = {"on_hand": data.VOUCHER_STOCK, "reason": "count", "reference": "demo-seed"}
+        _check(await http.put(f"/api/v1/inventory/{location.code}/VOUCHER-100", json=body), 200)
+    voucher = {
+        "sku": "VOUCHER-100",
+        "kind": "cash",
+        "face_value": 10_000,
+        "validity": {"days_after_purchase": 90},
+        "partial_redemption": True,
+        "campaign_id": campaign["id"],
+    }
+    _check(await http.post("/api/v1/voucher-products", json=voucher), 201)
+    affiliate = _check(await http.post("/api/v1/affiliates", json=data.AFFILIATE), 201)
+    link = {"campaign_id": campaign["id"], "medium": "link", "landing": {"type": "store"}}
+    link["landing"]["value"] = store
+    _check(await http.post(f"/api/v1/affiliates/{affiliate['id']}/tracking-codes", json=link), 201)
 
 
 def _lunchtime() -> str:

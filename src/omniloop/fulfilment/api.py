@@ -11,18 +11,19 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from omniloop.deps import UowDep, ensure_location_access, require
 from omniloop.errors import Forbidden
 from omniloop.fulfilment import service
-from omniloop.fulfilment.domain import sees_full_phone
+from omniloop.fulfilment.domain import CodeKind, sees_full_phone
 from omniloop.fulfilment.printable import render_delivery_note
 from omniloop.fulfilment.schemas import (
+    AnyRedemptionOut,
     AttemptOut,
     AttemptPage,
     DeliveryNoteOut,
     RedeemIn,
-    RedemptionOut,
 )
 from omniloop.merchants.domain import Permission, Principal
 from omniloop.orders.models import Order
 from omniloop.orders.views import redact
+from omniloop.vouchers.views import redact as redact_voucher
 
 router = APIRouter(tags=["fulfilment"])
 
@@ -33,17 +34,23 @@ LocationCode = Annotated[str, Path(min_length=1, max_length=64)]
 
 @router.post(
     "/locations/{code}/redemptions",
-    response_model=RedemptionOut,
+    response_model=AnyRedemptionOut,
     responses={
         404: {"description": "invalid_code (or no such location)"},
-        409: {"description": "code_already_used, invalid_transition (order not ready)"},
+        409: {
+            "description": "code_already_used, invalid_transition (order not ready); for "
+            "vouchers also voucher_expired, voucher_void, voucher_not_valid_here, "
+            "partial_redemption_not_allowed, voucher_balance_exceeded"
+        },
         429: {"description": "rate_limited: too many wrong codes, see Retry-After"},
     },
 )
 async def redeem(
     code: LocationCode, body: RedeemIn, principal: Fulfiller, uow: UowDep
 ) -> dict[str, Any]:
-    """Hand an order over: redeem the pickup code (typed or scanned) the customer shows."""
+    """Redeem the code the customer shows (typed or scanned): a pickup code hands the order
+    over; a voucher code takes ``amount`` (or all that is left) off the voucher. The answer's
+    ``redeemed`` says which it was."""
     ensure_location_access(principal, code)
     kind, view = await service.redeem(
         uow=uow,
@@ -51,7 +58,10 @@ async def redeem(
         location=code,
         raw_code=body.code,
         actor=principal.actor,
+        amount=body.amount,
     )
+    if kind is CodeKind.VOUCHER:
+        return redact_voucher(view, may_see_codes=principal.may_see_pickup_codes)
     shown = redact(view, may_see_pickup_code=principal.may_see_pickup_codes)
     return {**shown, "redeemed": kind.value}
 

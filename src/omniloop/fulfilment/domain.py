@@ -1,9 +1,10 @@
 """Redemption and delivery-note rules, in plain Python.
 
 Redemption: one endpoint per location takes whatever the customer shows (typed digits or
-the scanned QR payload) and :func:`recognise` says what kind of code it is. Today only
-pickup codes exist (10 digits, or ``omniloop:pickup:<location>:<number>:<code>``); vouchers
-will be another :class:`CodeKind` recognised here, so the endpoint dispatches on the kind.
+the scanned QR payload) and :func:`recognise` says what kind of code it is: a pickup code
+(10 digits, or ``omniloop:pickup:<location>:<number>:<code>``) or a voucher code (12 digits
+starting with 9, or ``omniloop:voucher:<code>``; see :mod:`omniloop.vouchers.domain`). The
+endpoint dispatches on the kind.
 
 Brute force: a location that saw :data:`MAX_WRONG_CODES` wrong codes within
 :data:`WRONG_CODE_WINDOW` is locked for :data:`LOCKOUT_COOLDOWN` after the last of them
@@ -25,6 +26,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import quote
 
+import omniloop.vouchers.domain as vouchers
+
 # --------------------------------------------------------------------------- codes
 
 PICKUP_CODE_PATTERN = re.compile(r"^[0-9]{10}$")
@@ -35,6 +38,7 @@ MAX_CODE_LENGTH = 200
 
 class CodeKind(StrEnum):
     PICKUP = "pickup"
+    VOUCHER = "voucher"
 
 
 class Outcome(StrEnum):
@@ -46,6 +50,11 @@ class Outcome(StrEnum):
     LOCKED = "locked"
     NOT_READY = "not_ready"
     MALFORMED = "malformed"
+    EXPIRED = "expired"
+    VOID = "void"
+    NOT_VALID_HERE = "not_valid_here"
+    REFUSED = "refused"
+    """A voucher asked for more than it allows (over its balance, or in part when whole)."""
 
 
 class UnrecognisedCode(ValueError):
@@ -70,10 +79,19 @@ def recognise(raw: str) -> RecognisedCode:
         if len(parts) == 3 and PICKUP_CODE_PATTERN.match(parts[2]) and parts[0] and parts[1]:
             return RecognisedCode(CodeKind.PICKUP, parts[2], parts[0], parts[1])
         raise UnrecognisedCode("the scanned pickup QR code is damaged")
+    if text.startswith(vouchers.QR_PREFIX):
+        try:
+            return RecognisedCode(CodeKind.VOUCHER, vouchers.parse_code(text))
+        except vouchers.UnrecognisedVoucherCode as exc:
+            raise UnrecognisedCode(str(exc)) from None
     digits = _SEPARATORS.sub("", text)
     if PICKUP_CODE_PATTERN.match(digits):
         return RecognisedCode(CodeKind.PICKUP, digits)
-    raise UnrecognisedCode("not a pickup code (10 digits) or a pickup QR code")
+    if vouchers.CODE_PATTERN.match(digits):
+        return RecognisedCode(CodeKind.VOUCHER, digits)
+    raise UnrecognisedCode(
+        "not a pickup code (10 digits), a voucher code (12 digits from 9) or their QR codes"
+    )
 
 
 def code_hint(raw: str) -> str:

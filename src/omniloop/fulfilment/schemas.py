@@ -4,24 +4,35 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from omniloop.fulfilment.domain import MAX_CODE_LENGTH, CodeKind, Outcome
 from omniloop.orders.schemas import OrderOut
+from omniloop.shared.money import MAX_AMOUNT
+from omniloop.vouchers.schemas import VoucherRedemptionOut
 
 
 class RedeemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CODE_LENGTH)]
+    amount: Annotated[int, Strict(), Field(ge=1, le=MAX_AMOUNT)] | None = Field(
+        default=None,
+        description="Cash vouchers that allow it: redeem this much of the balance "
+        "(minor units). Omitted: the whole balance (a set meal is always redeemed whole).",
+    )
 
 
 class RedemptionOut(OrderOut):
     """The order as it is after the hand-over, and what kind of code was redeemed."""
 
-    redeemed: CodeKind
+    redeemed: Literal[CodeKind.PICKUP]
+
+
+AnyRedemptionOut = Annotated[RedemptionOut | VoucherRedemptionOut, Field(discriminator="redeemed")]
+"""What a redemption answers: the order handed over, or the voucher redeemed."""
 
 
 class AttemptOut(BaseModel):

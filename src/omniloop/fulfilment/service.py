@@ -45,6 +45,15 @@ from omniloop.shared.clock import ensure_utc, utcnow
 from omniloop.shared.geo import distance_km
 from omniloop.shared.ids import new_id
 from omniloop.shared.phone import mask_phone
+from omniloop.vouchers.errors import (
+    UnknownVoucherCode,
+    VoucherExpired,
+    VoucherNotValidHere,
+    VoucherRefused,
+    VoucherUsedUp,
+    VoucherVoid,
+)
+from omniloop.vouchers.redemption import redeem_in as redeem_voucher_in
 
 
 async def _location(
@@ -138,13 +147,66 @@ async def _redeem_pickup(
     return Outcome.SUCCESS, order, None
 
 
+_VOUCHER_OUTCOMES: dict[type[VoucherRefused], Outcome] = {
+    VoucherUsedUp: Outcome.USED,
+    VoucherVoid: Outcome.VOID,
+    VoucherExpired: Outcome.EXPIRED,
+    VoucherNotValidHere: Outcome.NOT_VALID_HERE,
+}
+
+
+async def _redeem_voucher(
+    uow: UnitOfWork,
+    *,
+    merchant_id: uuid.UUID,
+    location: str,
+    code: RecognisedCode,
+    amount: int | None,
+    actor: str,
+    wrong_before: list[datetime],
+    now: datetime,
+) -> tuple[Outcome, uuid.UUID | None, OmniloopError | None, dict[str, Any]]:
+    try:
+        redeemed = await redeem_voucher_in(
+            uow.session,
+            merchant_id=merchant_id,
+            location=location,
+            code=code.value,
+            amount=amount,
+            actor=actor,
+            at=now,
+        )
+    except UnknownVoucherCode:
+        wrong = [*wrong_before, now]
+        detail = "no voucher has that code"
+        if locked_until(wrong, now=now) is not None:
+            detail += "; too many wrong codes, redemption here is locked for a while"
+        return (
+            Outcome.WRONG_CODE,
+            None,
+            InvalidCode(detail, attempts_left=attempts_left(wrong, now=now)),
+            {},
+        )
+    except VoucherRefused as exc:
+        return _VOUCHER_OUTCOMES.get(type(exc), Outcome.REFUSED), exc.order_id, exc, {}
+    return Outcome.SUCCESS, redeemed.order_id, None, redeemed.view
+
+
 async def redeem(
-    *, uow: UnitOfWork, merchant_id: uuid.UUID, location: str, raw_code: str, actor: str
+    *,
+    uow: UnitOfWork,
+    merchant_id: uuid.UUID,
+    location: str,
+    raw_code: str,
+    actor: str,
+    amount: int | None = None,
 ) -> tuple[CodeKind, dict[str, Any]]:
-    """Redeem what a customer shows at ``location``; every attempt is logged, even refused ones."""
+    """Redeem what a customer shows at ``location`` (``amount``: part of a cash voucher's
+    balance); every attempt is logged, even refused ones."""
     now = utcnow()
     failure: OmniloopError | None = None
     order: Order | None = None
+    order_id: uuid.UUID | None = None
     kind: CodeKind | None = None
     view: dict[str, Any] = {}
     async with uow:
@@ -166,16 +228,34 @@ async def redeem(
                 outcome, failure = Outcome.MALFORMED, ValidationFailed(str(exc), field="code")
             else:
                 kind = code.kind
-                # One branch per kind of code; vouchers will join here.
-                outcome, order, failure = await _redeem_pickup(
-                    uow,
-                    merchant_id=merchant_id,
-                    location=location,
-                    code=code,
-                    actor=actor,
-                    wrong_before=wrong_before,
-                    now=now,
-                )
+                if kind is CodeKind.VOUCHER:
+                    outcome, order_id, failure, view = await _redeem_voucher(
+                        uow,
+                        merchant_id=merchant_id,
+                        location=location,
+                        code=code,
+                        amount=amount,
+                        actor=actor,
+                        wrong_before=wrong_before,
+                        now=now,
+                    )
+                elif amount is not None:
+                    outcome = Outcome.MALFORMED
+                    failure = ValidationFailed(
+                        "amount is for cash vouchers; a pickup code hands the whole order over",
+                        field="amount",
+                    )
+                else:
+                    outcome, order, failure = await _redeem_pickup(
+                        uow,
+                        merchant_id=merchant_id,
+                        location=location,
+                        code=code,
+                        actor=actor,
+                        wrong_before=wrong_before,
+                        now=now,
+                    )
+                    order_id = order.id if order is not None else None
         uow.session.add(
             RedemptionAttempt(
                 id=new_id(),
@@ -184,7 +264,7 @@ async def redeem(
                 kind=kind.value if kind else None,
                 code_hint=code_hint(raw_code),
                 outcome=outcome.value,
-                order_id=order.id if order is not None else None,
+                order_id=order_id,
                 actor=actor,
                 created_at=now,
             )

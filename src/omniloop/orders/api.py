@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
@@ -20,6 +20,7 @@ from omniloop.deps import (
     require_self_or,
 )
 from omniloop.errors import Forbidden, ValidationFailed
+from omniloop.marketing.domain import VISITOR_COOKIE
 from omniloop.merchants.domain import Permission, Principal, Role
 from omniloop.orders import lifecycle, service
 from omniloop.orders.domain import FIRST_PARTY_ONLINE, POS, Action, OrderStatus
@@ -96,6 +97,7 @@ def _check_member_context(principal: Principal, body: OrderCreate) -> None:
 )
 async def create_order(
     body: OrderCreate,
+    request: Request,
     principal: Writer,
     db: DbDep,
     settings: SettingsDep,
@@ -108,6 +110,8 @@ async def create_order(
     wallet ``tenders`` need the member's consent: their own token or a scan of their member
     code (owner and integrator keys are trusted to have it)."""
     _check_member_context(principal, body)
+    if body.visitor_id is None and VISITOR_COOKIE in request.cookies:
+        body = body.model_copy(update={"visitor_id": request.cookies[VISITOR_COOKIE][:64]})
     if body.channel not in FIRST_PARTY_CHANNELS:
         configured = await configured_channels(uow=db.uow(), merchant_id=principal.merchant_id)
         if body.channel not in configured:

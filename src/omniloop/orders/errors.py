@@ -17,3 +17,7 @@ class OrderNotPayable(Conflict):
 
 class RefundRefused(Conflict):
     code, title = "refund_exceeds_paid", "Refund exceeds what was paid"
+
+
+class CouponRejected(Conflict):
+    code, title = "coupon_rejected", "A coupon cannot be used on this order"

@@ -41,8 +41,11 @@ from omniloop.orders.tenders import (
 )
 from omniloop.orders.transitions import record_transition, settle_payment
 from omniloop.orders.views import load_order, load_view
+from omniloop.promotions.lifecycle import after_refund_in, release_coupons_in
+from omniloop.referrals.rewards import reward_first_order_in
 from omniloop.shared.clock import utcnow
 from omniloop.shared.pagination import decode_time_key, encode_time_key
+from omniloop.vouchers.issuing import is_voucher_sku, void_for_refund_in
 
 
 async def get_order(
@@ -122,6 +125,31 @@ async def _give_stock_back(uow: UnitOfWork, order: Order, *, actor: str) -> None
             )
 
 
+async def _void_vouchers(uow: UnitOfWork, order: Order) -> None:
+    """A paid order cancelled takes back its untouched vouchers (409 when one was used)."""
+    from omniloop.orders.models import OrderLine
+
+    lines = (
+        await uow.session.execute(
+            select(OrderLine.sku, OrderLine.qty).where(
+                OrderLine.merchant_id == order.merchant_id, OrderLine.order_id == order.id
+            )
+        )
+    ).all()
+    qtys: dict[str, int] = {}
+    for sku, qty in lines:
+        qtys[sku] = qtys.get(sku, 0) + qty
+    for sku in sorted(await is_voucher_sku(uow.session, order.merchant_id, qtys)):
+        await void_for_refund_in(
+            uow.session,
+            merchant_id=order.merchant_id,
+            order_id=order.id,
+            sku=sku,
+            qty=qtys[sku],
+            reason="cancelled",
+        )
+
+
 async def apply_transition(
     uow: UnitOfWork, order: Order, *, action: str, actor: str, reason: str | None
 ) -> None:
@@ -139,6 +167,9 @@ async def apply_transition(
         await _give_stock_back(uow, order, actor=actor)
         if order.paid_total == 0:
             await return_unpaid_tenders(uow.session, order, actor=actor)
+            await release_coupons_in(uow.session, merchant_id=order.merchant_id, order_id=order.id)
+        else:
+            await _void_vouchers(uow, order)
         order.expires_at = None
     if target is OrderStatus.COMPLETED and order.member_id is not None:
         tenders = await load_tenders(uow.session, order)
@@ -161,6 +192,10 @@ async def apply_transition(
         reason=reason,
         event=event_type(target, action),
     )
+    if target is OrderStatus.COMPLETED and order.member_id is not None:
+        await reward_first_order_in(
+            uow.session, merchant_id=order.merchant_id, member_id=order.member_id, order_id=order.id
+        )
 
 
 def _net_money(order: Order, tenders: list[OrderTender]) -> int:
@@ -267,6 +302,16 @@ async def apply_refund(
 
     if order.paid_total <= 0:
         raise RefundRefused(f"order {order.number} has not been paid")
+    if line_qtys:
+        vouchers = await is_voucher_sku(uow.session, order.merchant_id, line_qtys)
+        for sku in sorted(vouchers):  # refunded units void their untouched vouchers, or refuse
+            await void_for_refund_in(
+                uow.session,
+                merchant_id=order.merchant_id,
+                order_id=order.id,
+                sku=sku,
+                qty=line_qtys[sku],
+            )
     lines = list(
         await uow.session.scalars(
             select(OrderLine)
@@ -343,6 +388,12 @@ async def apply_refund(
     order.payment_status = payment_status(
         paid=order.paid_total, refunded=order.refunded_total
     ).value
+    await after_refund_in(
+        uow.session,
+        merchant_id=order.merchant_id,
+        order_id=order.id,
+        fully_refunded=order.refunded_total >= order.paid_total,
+    )
     target = after_refund(
         OrderStatus(order.status), paid=order.paid_total, refunded=order.refunded_total
     )

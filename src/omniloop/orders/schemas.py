@@ -96,6 +96,14 @@ class OrderCreate(BaseModel):
         default=None, description="A member code scanned at the POS (member-scans)."
     )
     tenders: TendersIn | None = None
+    coupon_codes: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=40, strip_whitespace=True)]],
+        Field(max_length=5),
+    ] = Field(default_factory=list)
+    visitor_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None,
+        description="The visitor id of the tracking cookie (ol_vid), for campaign attribution.",
+    )
 
 
 class TransitionIn(BaseModel):
@@ -172,6 +180,8 @@ class OrderOut(BaseModel):
     pickup_qr: str | None = None
     note: str | None
     tracking_code: str | None
+    campaign_id: uuid.UUID | None = None
+    attribution: dict[str, Any] | None = None
     expires_at: datetime | None
     created_at: datetime
     updated_at: datetime

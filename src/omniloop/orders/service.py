@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from omniloop.catalog.service import effective_prices, get_skus
 from omniloop.db import Database, UnitOfWork, is_unique_violation
@@ -39,6 +40,7 @@ from omniloop.orders.domain import (
     new_order_number,
     totals,
 )
+from omniloop.orders.marketing import apply_promotions, attribute_order_in
 from omniloop.orders.members import member_by_phone, member_of
 from omniloop.orders.models import Order, OrderLine, OrderTransition
 from omniloop.orders.schemas import OrderCreate
@@ -50,6 +52,7 @@ from omniloop.orders.tenders import (
 )
 from omniloop.orders.transitions import record_transition, settle_payment
 from omniloop.orders.views import order_view
+from omniloop.promotions.lifecycle import hold_coupons_in
 from omniloop.routing.domain import Demand
 from omniloop.routing.errors import raise_if_unroutable
 from omniloop.routing.service import decide
@@ -187,13 +190,18 @@ async def write_order(
     adjustments: list[dict[str, Any]] | None = None,
     member_id: uuid.UUID | None = None,
     tenders: TenderRequest | None = None,
+    coupon_codes: list[str] | None = None,
+    visitor_id: str | None = None,
 ) -> dict[str, Any]:
     """Hold the stock and write the order in the caller's transaction; returns its view.
 
     The order belongs to ``member_id``, or else to the member with the customer's phone
-    (created on its first order, whatever the channel). ``tenders`` are taken from that
-    member's points and wallet now; a ``paid`` order's remainder was paid outside Omniloop,
-    and an unpaid order whose tenders cover it all is paid at once."""
+    (created on its first order, whatever the channel). On our own channels prices are
+    catalog → member tier price → automatic promotions → one coupon (held by the order
+    until it is paid). ``tenders`` are taken from the member's points and wallet now; a
+    ``paid`` order's remainder was paid outside Omniloop, and an unpaid order whose tenders
+    cover it all is paid at once. The order is credited to the campaign of its tracking
+    code, or of the visitor's touches."""
     session = uow.session
     now = utcnow()
     number = new_order_number(now.strftime("%y%m%d"))
@@ -202,6 +210,7 @@ async def write_order(
         member_id = await member_by_phone(
             uow, merchant_id, customer_phone, customer_name, channel, plan.allocations[0].location
         )
+    tier: str | None = None
     if member_id is not None and channel in MEMBER_PRICE_CHANNELS:
         tier, percent = await member_discount(session, merchant_id, member_id)
         if percent:
@@ -212,8 +221,14 @@ async def write_order(
                     for a in plan.allocations
                 ],
             )
+    adjustments = list(adjustments or [])
+    coupons: list[str] = []
+    if channel in MEMBER_PRICE_CHANNELS:
+        plan, breakdown, coupons = await _promoted(
+            session, plan, merchant_id, channel, member_id, tier, coupon_codes or [], now
+        )
+        adjustments.extend(breakdown)
     all_lines = [line for alloc in plan.allocations for line in alloc.lines]
-    adjustments = adjustments or []
     discount = sum(int(a["amount"]) for a in adjustments if a.get("kind") == "discount")
     fees = sum(int(a["amount"]) for a in adjustments if a.get("kind") == "fee")
     sums = totals(all_lines, order_discount=discount)
@@ -265,7 +280,12 @@ async def write_order(
     )
     order.member_id = member_id
     session.add(order)
+    await attribute_order_in(
+        session, order, tracking_code=tracking_code, visitor_id=visitor_id, at=now
+    )
     await session.flush()
+    if coupons:
+        await hold_coupons_in(session, merchant_id=merchant_id, order_id=order_id, codes=coupons)
     lines: list[OrderLine] = []
     line_no = 0
     for alloc in plan.allocations:
@@ -314,6 +334,36 @@ async def write_order(
             reference=channel,
         )
     return order_view(order, lines, history, await load_tenders(session, order))
+
+
+async def _promoted(
+    session: AsyncSession,
+    plan: Plan,
+    merchant_id: uuid.UUID,
+    channel: str,
+    member_id: uuid.UUID | None,
+    tier: str | None,
+    coupon_codes: list[str],
+    at: datetime,
+) -> tuple[Plan, list[dict[str, Any]], list[str]]:
+    flat = [line for alloc in plan.allocations for line in alloc.lines]
+    priced, breakdown, coupons = await apply_promotions(
+        session,
+        merchant_id=merchant_id,
+        lines=flat,
+        channel=channel,
+        location=plan.allocations[0].location,
+        member_id=member_id,
+        member_tier=tier,
+        coupon_codes=coupon_codes,
+        currency=plan.currency,
+        at=at,
+    )
+    allocations, start = [], 0
+    for alloc in plan.allocations:
+        allocations.append(Allocation(alloc.location, priced[start : start + len(alloc.lines)]))
+        start += len(alloc.lines)
+    return replace(plan, allocations=allocations), breakdown, coupons
 
 
 async def _existing_by_external_id(
@@ -384,6 +434,8 @@ async def place_order(
                 tenders=TenderRequest(body.tenders.points, body.tenders.wallet)
                 if body.tenders
                 else None,
+                coupon_codes=body.coupon_codes,
+                visitor_id=body.visitor_id,
             )
             return 201, view
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
+
 from omniloop.db import UnitOfWork
 from omniloop.events import record_event
 from omniloop.inventory.domain import ReservationStatus
@@ -19,10 +21,12 @@ from omniloop.orders.domain import (
     TenderKind,
     new_pickup_code,
 )
-from omniloop.orders.models import Order, OrderTransition
+from omniloop.orders.models import Order, OrderLine, OrderTransition
 from omniloop.orders.tenders import add_payment_tender, points_amount
+from omniloop.promotions.lifecycle import consume_coupons_in
 from omniloop.shared.clock import utcnow
 from omniloop.shared.ids import new_id
+from omniloop.vouchers.issuing import issue_for_order_in
 
 
 def record_transition(
@@ -98,6 +102,8 @@ async def settle_payment(
             actor=actor,
             honour_expiry=False,
         )
+    await consume_coupons_in(uow.session, merchant_id=order.merchant_id, order_id=order.id)
+    await _issue_vouchers(uow, order)
     tenders = await add_payment_tender(
         uow.session, order, kind=kind, amount=amount, reference=reference
     )
@@ -133,3 +139,22 @@ async def settle_payment(
             order_id=order.id,
             amount=order.paid_total - points_amount(tenders),
         )
+
+
+async def _issue_vouchers(uow: UnitOfWork, order: Order) -> None:
+    """A paid order's voucher SKUs become voucher codes (团购券), one per unit."""
+    lines = (
+        await uow.session.execute(
+            select(OrderLine.sku, OrderLine.qty, OrderLine.total).where(
+                OrderLine.merchant_id == order.merchant_id, OrderLine.order_id == order.id
+            )
+        )
+    ).all()
+    await issue_for_order_in(
+        uow.session,
+        merchant_id=order.merchant_id,
+        order_id=order.id,
+        member_id=order.member_id,
+        lines=[(sku, qty, total // qty) for sku, qty, total in lines],
+        at=utcnow(),
+    )

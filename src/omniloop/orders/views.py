@@ -88,6 +88,8 @@ def order_view(
         pickup_qr=pickup_qr(order),
         note=order.note,
         tracking_code=order.tracking_code,
+        campaign_id=order.campaign_id,
+        attribution=order.attribution,
         expires_at=order.expires_at,
         created_at=order.created_at,
         updated_at=order.updated_at,

@@ -21,6 +21,9 @@ SELF_SERVICE = {
     ("GET", "/api/v1/members/{member_id}/member-code"),
     ("GET", "/api/v1/members/{member_id}/points"),
     ("GET", "/api/v1/members/{member_id}/wallet"),
+    ("GET", "/api/v1/members/{member_id}/referral-code"),  # to share with friends
+    ("POST", "/api/v1/members/{member_id}/referrer"),  # who brought them in (first 24 hours)
+    ("GET", "/api/v1/referral-program"),  # what inviting a friend brings
     ("POST", "/api/v1/members/{member_id}/wallet/top-ups"),
     ("GET", "/api/v1/members/{member_id}/wallet/top-ups/{top_up_id}"),
     ("GET", "/api/v1/orders"),
@@ -28,8 +31,15 @@ SELF_SERVICE = {
     ("GET", "/api/v1/orders/{order_id}"),
     ("POST", "/api/v1/orders/{order_id}/payments"),
     ("POST", "/api/v1/orders/{order_id}/transitions"),  # cancel their own unpaid order
+    ("POST", "/api/v1/coupon-templates/{template_id}/claims"),
+    ("GET", "/api/v1/members/{member_id}/coupons"),
+    ("POST", "/api/v1/pricing/quote"),
+    ("POST", "/api/v1/tracking-codes/{code}/claims"),  # 扫码领券 for themselves
     ("POST", "/api/v1/sandbox/payments/{payment_id}/succeed"),
     ("POST", "/api/v1/sandbox/payments/{payment_id}/fail"),
+    ("GET", "/api/v1/vouchers"),  # their own only (tests/api/vouchers/test_reads.py)
+    ("GET", "/api/v1/vouchers/{voucher_id}"),
+    ("GET", "/api/v1/vouchers/{voucher_id}/qr"),
 }
 """Routes a customer may call as themselves; each checks that what it touches is the
 customer's own (their domain's tests say how). Extend it with every route opened to them."""

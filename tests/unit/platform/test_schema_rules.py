@@ -5,7 +5,7 @@ from sqlalchemy import Index, UniqueConstraint
 
 from omniloop.models import load_all
 
-REFERENCE_TABLES = {"api_key_lookup"}
+REFERENCE_TABLES = {"api_key_lookup", "tracking_code_lookup"}
 
 
 def _business_tables():
@@ -13,7 +13,7 @@ def _business_tables():
     return [t for t in metadata.sorted_tables if not t.info.get("reference_table")]
 
 
-def test_only_the_key_lookup_is_a_reference_table():
+def test_only_the_public_lookups_are_reference_tables():
     metadata = load_all()
     marked = {t.name for t in metadata.sorted_tables if t.info.get("reference_table")}
     assert marked == REFERENCE_TABLES

@@ -1,0 +1,1 @@
+"""Segments (精准营销): RFM scores of every buyer, saved member segments, coupon grants to them."""

@@ -1,0 +1,1 @@
+"""Prepaid vouchers (团购券): sold online, redeemed in stores."""
