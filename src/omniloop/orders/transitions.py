@@ -102,7 +102,8 @@ async def settle_payment(
             actor=actor,
             honour_expiry=False,
         )
-    await consume_coupons_in(uow.session, merchant_id=order.merchant_id, order_id=order.id)
+    if any(a.get("kind") == "coupon" for a in order.adjustments or []):
+        await consume_coupons_in(uow.session, merchant_id=order.merchant_id, order_id=order.id)
     await _issue_vouchers(uow, order)
     tenders = await add_payment_tender(
         uow.session, order, kind=kind, amount=amount, reference=reference

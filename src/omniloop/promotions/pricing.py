@@ -146,15 +146,15 @@ async def price_in(
     or foreign code comes back rejected with its reason, never as an error. A line without a
     category gets its product's."""
     ctx = replace(ctx, member_id=member_id)
+    promotions = await live_promotions_in(session, merchant_id, ctx.at)
+    codes = [code for code in (normalize_code(c) for c in coupon_codes) if code]
     missing = [ln.sku for ln in lines if ln.category is None]
-    if missing:
+    if missing and (promotions or codes):  # categories only matter to a rule's scope
         found = await categories_in(session, merchant_id, missing)
         lines = [
             ln if ln.category is not None else replace(ln, category=found.get(ln.sku))
             for ln in lines
         ]
-    promotions = await live_promotions_in(session, merchant_id, ctx.at)
-    codes = [code for code in (normalize_code(c) for c in coupon_codes) if code]
     offers: dict[str, CouponOffer] = {}
     if codes:
         rows = await session.execute(
