@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -28,6 +29,13 @@ def _emit(lines: list[str]) -> None:
         typer.echo(line)
 
 
+def _measure(
+    run: Callable[..., Coroutine[Any, Any, list[str]]], database_url: str | None, **options: Any
+) -> None:
+    """Run one benchmark against its (recreated) database and print its lines."""
+    _emit(asyncio.run(run(url=database_url or bench_database_url(), console=console, **options)))
+
+
 @app.command()
 def reservations(
     database_url: UrlOpt = None,
@@ -41,19 +49,15 @@ def reservations(
     """Reservations/s and latency: spread load, one hot SKU, and a flash sale."""
     from omniloop.bench import reservations as bench
 
-    _emit(
-        asyncio.run(
-            bench.run(
-                url=database_url or bench_database_url(),
-                clients=clients,
-                seconds=seconds,
-                workers=workers,
-                skus=skus,
-                flash_units=flash_units,
-                flash_buyers=flash_buyers,
-                console=console,
-            )
-        )
+    _measure(
+        bench.run,
+        database_url,
+        clients=clients,
+        seconds=seconds,
+        workers=workers,
+        skus=skus,
+        flash_units=flash_units,
+        flash_buyers=flash_buyers,
     )
 
 
@@ -66,15 +70,11 @@ def nearby(
     """Nearby-store search among many locations, against a brute-force scan."""
     from omniloop.bench import nearby as bench
 
-    _emit(
-        asyncio.run(
-            bench.run(
-                url=database_url or bench_database_url(),
-                locations=locations,
-                queries=queries,
-                console=console,
-            )
-        )
+    _measure(
+        bench.run,
+        database_url,
+        locations=locations,
+        queries=queries,
     )
 
 
@@ -87,15 +87,11 @@ def routing(
     """Routing decisions (delivery, fixed pickup, nearest pickup) among many locations."""
     from omniloop.bench import routing as bench
 
-    _emit(
-        asyncio.run(
-            bench.run(
-                url=database_url or bench_database_url(),
-                locations=locations,
-                decisions=decisions,
-                console=console,
-            )
-        )
+    _measure(
+        bench.run,
+        database_url,
+        locations=locations,
+        decisions=decisions,
     )
 
 
@@ -115,20 +111,16 @@ def orders(
     """Orders end to end over HTTP (create, pay, callback), or a flash sale."""
     from omniloop.bench import orders as bench
 
-    _emit(
-        asyncio.run(
-            bench.run(
-                url=database_url or bench_database_url(),
-                clients=clients,
-                seconds=seconds,
-                workers=workers,
-                flash_sale=flash_sale,
-                units=stock,
-                buyers=buyers,
-                console=console,
-                members=members,
-            )
-        )
+    _measure(
+        bench.run,
+        database_url,
+        clients=clients,
+        seconds=seconds,
+        workers=workers,
+        flash_sale=flash_sale,
+        units=stock,
+        buyers=buyers,
+        members=members,
     )
 
 
@@ -143,17 +135,13 @@ def members(
     """Points/wallet postings per second (spread and one hot member) and tier recompute time."""
     from omniloop.bench import members as bench
 
-    _emit(
-        asyncio.run(
-            bench.run(
-                url=database_url or bench_database_url(),
-                clients=clients,
-                seconds=seconds,
-                members=spread_members,
-                tier_members=tier_members,
-                console=console,
-            )
-        )
+    _measure(
+        bench.run,
+        database_url,
+        clients=clients,
+        seconds=seconds,
+        members=spread_members,
+        tier_members=tier_members,
     )
 
 
@@ -166,15 +154,11 @@ def segments(
     """RFM of every member (set-based, first and second run) and segment queries."""
     from omniloop.bench import segments as bench
 
-    _emit(
-        asyncio.run(
-            bench.run(
-                url=database_url or bench_database_url(),
-                members=members,
-                orders_per_member=orders_per_member,
-                console=console,
-            )
-        )
+    _measure(
+        bench.run,
+        database_url,
+        members=members,
+        orders_per_member=orders_per_member,
     )
 
 
